@@ -1,0 +1,13 @@
+# -DDARKROOM_SANITIZE=address|thread|undefined instruments every target of the build.
+if(DARKROOM_SANITIZE STREQUAL "address")
+  add_compile_options(-fsanitize=address -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=address)
+elseif(DARKROOM_SANITIZE STREQUAL "thread")
+  add_compile_options(-fsanitize=thread)
+  add_link_options(-fsanitize=thread)
+elseif(DARKROOM_SANITIZE STREQUAL "undefined")
+  add_compile_options(-fsanitize=undefined -fno-sanitize-recover=undefined)
+  add_link_options(-fsanitize=undefined)
+elseif(NOT DARKROOM_SANITIZE STREQUAL "")
+  message(FATAL_ERROR "DARKROOM_SANITIZE must be address, thread or undefined, not '${DARKROOM_SANITIZE}'")
+endif()

@@ -1,0 +1,21 @@
+#pragma once
+// Turning indexed checkpoint tensors into torch tensors and module parameters.
+#include <torch/torch.h>
+
+#include <string_view>
+
+#include "darkroom/io/weight_index.hpp"
+
+namespace darkroom::models {
+
+// Reads a tensor (F32/F16/BF16/F64 or integer) from its mapped bytes into a new tensor of `dtype`,
+// applying the ref's row slice and transpose.
+torch::Tensor load_tensor(const io::TensorRef& ref, torch::ScalarType dtype = torch::kFloat32);
+
+// Fills every parameter and buffer of `module` from `weights`, by the module's own dotted names.
+// Shapes must match, except that trailing singleton dimensions may differ (a 1x1 conv stored where a
+// linear layer is expected, and back). Throws io::ModelFileError naming the file, the component and
+// every missing or mis-shaped tensor. Extra tensors in `weights` are ignored.
+void load_module(torch::nn::Module& module, const io::WeightIndex& weights, std::string_view component);
+
+}  // namespace darkroom::models

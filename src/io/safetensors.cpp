@@ -52,16 +52,20 @@ TensorInfo parse_tensor(const std::string& name, const nlohmann::json& entry, ui
   const auto& shape = entry["shape"];
   if (!shape.is_array()) throw std::invalid_argument("tensor '" + name + "' shape is not an array");
   if (shape.size() > 16) throw std::invalid_argument("tensor '" + name + "' has more than 16 dimensions");
-  // Overflow-checked byte count: the product of the dims times the element size.
-  unsigned __int128 bytes = dtype_size(info.dtype);
+  // The product of the non-zero dims must fit in int64, so that numel() and torch can multiply the dims
+  // in any order without overflow even when a zero dim makes the tensor empty.
+  constexpr auto kMaxElements = static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
+  unsigned __int128 elements = 1;
+  bool empty = false;
   for (const auto& dim : shape) {
     const uint64_t d = checked_u64(dim, "tensor '" + name + "' shape entry");
-    if (d > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
-      throw std::invalid_argument("tensor '" + name + "' dimension is too large");
+    if (d == 0)
+      empty = true;
+    else if ((elements *= d) > kMaxElements)
+      throw std::invalid_argument("tensor '" + name + "' shape has too many elements");
     info.shape.push_back(static_cast<int64_t>(d));
-    bytes *= d;
-    if (bytes > data_size && d != 0) bytes = static_cast<unsigned __int128>(data_size) + 1;  // keep bounded
   }
+  const unsigned __int128 bytes = empty ? 0 : elements * dtype_size(info.dtype);
 
   const auto& offsets = entry["data_offsets"];
   if (!offsets.is_array() || offsets.size() != 2)
@@ -79,6 +83,13 @@ TensorInfo parse_tensor(const std::string& name, const nlohmann::json& entry, ui
                                                    : std::to_string(static_cast<uint64_t>(bytes)) + " bytes") +
                                 " but its offsets span " + std::to_string(info.end - info.begin));
   return info;
+}
+
+// A download that went wrong often leaves a text file (a Git LFS pointer, an HTML error page) under the
+// model's name. A real header length below the 100 MB limit has zero high bytes, so it is never text.
+bool is_text(std::string_view bytes) {
+  return std::all_of(bytes.begin(), bytes.end(),
+                     [](char c) { return (c >= 0x20 && c < 0x7f) || c == '\n' || c == '\r' || c == '\t'; });
 }
 
 }  // namespace
@@ -139,12 +150,13 @@ SafetensorsHeader parse_safetensors_header(std::string_view json, uint64_t data_
 }
 
 std::shared_ptr<const SafetensorsFile> SafetensorsFile::open(const std::filesystem::path& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK so that a FIFO given by mistake is rejected below instead of blocking the open.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) throw ModelFileError(path, std::string("cannot open: ") + std::strerror(errno));
   struct stat st {};
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     ::close(fd);
-    throw ModelFileError(path, "not a regular file");
+    throw ModelFileError(path, S_ISDIR(st.st_mode) ? "is a directory, not a file" : "not a regular file");
   }
   const auto size = static_cast<uint64_t>(st.st_size);
   if (size < 8) {
@@ -160,14 +172,19 @@ std::shared_ptr<const SafetensorsFile> SafetensorsFile::open(const std::filesyst
   file->map_ = static_cast<const std::byte*>(map);
   file->map_size_ = size;
 
+  const std::string_view start(reinterpret_cast<const char*>(file->map_), 8);
+  if (is_text(start))
+    throw ModelFileError(path, "not a safetensors file: it starts with the text \"" + std::string(start) +
+                                   "\" (a Git LFS pointer or a web page saved under the model's name?)");
   uint64_t header_len = 0;
   for (int i = 7; i >= 0; --i) header_len = (header_len << 8) | std::to_integer<uint64_t>(file->map_[i]);
+  if (header_len == 0) throw ModelFileError(path, "header length is 0; not a safetensors file");
   if (header_len > size - 8)
     throw ModelFileError(path, "header length " + std::to_string(header_len) + " runs past the end of the file (" +
                                    std::to_string(size) + " bytes); the file is truncated or not safetensors");
   if (header_len > kMaxHeaderBytes)
     throw ModelFileError(path, "header length " + std::to_string(header_len) + " exceeds the 100 MB limit");
-  if (header_len == 0 || std::to_integer<char>(file->map_[8]) != '{')
+  if (std::to_integer<char>(file->map_[8]) != '{')
     throw ModelFileError(path, "not a safetensors file (the header does not start with '{')");
 
   const std::string_view json(reinterpret_cast<const char*>(file->map_ + 8), header_len);

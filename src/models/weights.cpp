@@ -3,6 +3,8 @@
 #include <cstring>
 #include <sstream>
 
+#include "darkroom/io/safetensors_writer.hpp"
+
 namespace darkroom::models {
 namespace {
 
@@ -74,6 +76,28 @@ void load_module(torch::nn::Module& module, const io::WeightIndex& weights, std:
   for (std::size_t i = 0; i < problems.size() && i < kShown; ++i) message += (i ? "; " : "") + problems[i];
   if (problems.size() > kShown) message += "; and " + std::to_string(problems.size() - kShown) + " more";
   throw io::ModelFileError(weights.primary_file(), message);
+}
+
+void save_module(const torch::nn::Module& module, const std::filesystem::path& path, torch::ScalarType dtype,
+                 const std::map<std::string, std::string>& metadata) {
+  io::DType file_dtype;
+  switch (dtype) {
+    case torch::kFloat32: file_dtype = io::DType::F32; break;
+    case torch::kFloat16: file_dtype = io::DType::F16; break;
+    case torch::kBFloat16: file_dtype = io::DType::BF16; break;
+    default: throw std::invalid_argument("save_module: dtype must be float32, float16 or bfloat16");
+  }
+  std::vector<torch::Tensor> keep;  // owns the converted data until the file is written
+  std::vector<io::TensorToWrite> tensors;
+  auto add = [&](const std::string& name, const torch::Tensor& value) {
+    auto t = value.detach().to(torch::kCPU, dtype).contiguous();
+    keep.push_back(t);
+    tensors.push_back({name, file_dtype, t.sizes().vec(),
+                       {reinterpret_cast<const std::byte*>(t.data_ptr()), static_cast<std::size_t>(t.nbytes())}});
+  };
+  for (const auto& item : module.named_parameters(true)) add(item.key(), item.value());
+  for (const auto& item : module.named_buffers(true)) add(item.key(), item.value());
+  io::write_safetensors(path, tensors, metadata);
 }
 
 }  // namespace darkroom::models

@@ -19,3 +19,12 @@ torch::Tensor load_tensor(const io::TensorRef& ref, torch::ScalarType dtype = to
 void load_module(torch::nn::Module& module, const io::WeightIndex& weights, std::string_view component);
 
 }  // namespace darkroom::models
+
+namespace darkroom::models {
+
+// Writes every parameter and buffer of `module` under its dotted name to a safetensors file, converted
+// to `dtype` (F16 halves the size; darkroom loads F16 back into float32 losslessly).
+void save_module(const torch::nn::Module& module, const std::filesystem::path& path,
+                 torch::ScalarType dtype = torch::kFloat16, const std::map<std::string, std::string>& metadata = {});
+
+}  // namespace darkroom::models

@@ -1,0 +1,55 @@
+#pragma once
+// What a model path holds, whatever its layout: the family (detected from tensor names), each
+// component's weights renamed to the canonical layout the model code mirrors (diffusers names for the
+// UNet and VAE, Hugging Face names for CLIP), and the architecture read from weights and configs.
+// Adding a family is one detection rule here plus its model file.
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "darkroom/io/clip_layout.hpp"
+#include "darkroom/io/unet_layout.hpp"
+#include "darkroom/io/vae_layout.hpp"
+#include "darkroom/io/weight_index.hpp"
+
+namespace darkroom::io {
+
+enum class ModelFamily { sd1, sd2, sdxl };
+std::string_view family_name(ModelFamily family);
+
+// "epsilon" | "v_prediction" (also "eps", "v"); std::invalid_argument otherwise.
+Prediction parse_prediction(std::string_view name);
+
+enum class Layout { single_file, diffusers_folder };
+
+struct TokenizerFiles {
+  std::filesystem::path vocab_json;  // diffusers tokenizer/vocab.json
+  std::filesystem::path merges_txt;  // diffusers tokenizer/merges.txt
+};
+
+struct ModelSource {
+  std::filesystem::path path;
+  Layout layout = Layout::single_file;
+  ModelFamily family = ModelFamily::sd1;
+
+  WeightIndex unet;          // diffusers UNet2DConditionModel names
+  WeightIndex vae;           // diffusers AutoencoderKL names
+  WeightIndex text_encoder;  // Hugging Face CLIPTextModel names
+  UNetConfig unet_config;
+  VaeConfig vae_config;
+  ClipTextConfig text_config;
+
+  // SD2 single files keep OpenCLIP's last layer, which SD2 never uses: conditioning reads one layer
+  // earlier there than in the diffusers conversion (which drops that layer).
+  int text_skip_offset = 0;
+  // Padding token of the model's tokenizer: 49407 (OpenAI CLIP, SD1) or 0 (OpenCLIP, SD2).
+  int64_t pad_token = 49407;
+  std::optional<TokenizerFiles> tokenizer;  // when the model carries its own tokenizer
+};
+
+// Opens a single-file checkpoint (.safetensors) or a diffusers folder (model_index.json). Throws
+// ModelFileError naming the file and the problem: unreadable or corrupt files, missing components,
+// an unsupported family (SDXL, recognised but not supported yet).
+ModelSource open_model(const std::filesystem::path& path);
+
+}  // namespace darkroom::io

@@ -1,0 +1,12 @@
+#pragma once
+// The generation parameters as text, in the layout A1111 writes into its PNGs' "parameters" chunk, so
+// that tools which read those (and people) can reproduce an image.
+#include <string>
+
+#include "darkroom/pipeline/request.hpp"
+
+namespace darkroom::pipeline {
+
+std::string infotext(const GenerationRequest& request, int64_t seed, const std::string& model_name);
+
+}  // namespace darkroom::pipeline

@@ -1,0 +1,42 @@
+#pragma once
+// One generation request. The library struct, the server's JSON body and the CLI flags share these
+// names (see docs and ../shared/design.md, "The request").
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "darkroom/image/png.hpp"
+#include "darkroom/sampling/samplers.hpp"
+#include "darkroom/sampling/schedule.hpp"
+
+namespace darkroom::pipeline {
+
+struct GenerationRequest {
+  std::string prompt;
+  std::string negative_prompt;
+  int width = 512;
+  int height = 512;
+  int steps = 20;
+  double cfg = 7.5;
+  sampling::SamplerKind sampler = sampling::SamplerKind::euler;
+  sampling::SigmaSchedule scheduler = sampling::SigmaSchedule::discrete;
+  std::optional<sampling::Spacing> spacing;  // absent: what the reference pipeline uses for the sampler
+  int64_t seed = -1;                          // -1: random, reported back in the result
+  int batch = 1;
+  int clip_skip = 1;                          // 1 = last layer; 2 = penultimate (A1111 "CLIP skip 2")
+  std::optional<image::Image> init_image;     // img2img when present
+  double strength = 0.75;                     // img2img: fraction of the schedule that is re-noised
+};
+
+// Limits a request must respect; a server may tighten them.
+struct RequestLimits {
+  int max_side = 2048;
+  int max_steps = 200;
+  int max_batch = 16;
+  std::size_t max_prompt_bytes = 16 * 1024;
+};
+
+// Throws std::invalid_argument naming the offending field and the accepted range.
+void validate(const GenerationRequest& request, const RequestLimits& limits, int latent_scale);
+
+}  // namespace darkroom::pipeline

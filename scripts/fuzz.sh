@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets (clang, ASan+UBSan) in build-fuzz and runs each for a bounded time.
+# Usage: scripts/fuzz.sh [seconds per target, default 60]
+# A crash, leak, sanitizer report or broken invariant fails the script; the input that caused it is
+# left in build-fuzz/artifacts/ and can be replayed with: build-fuzz/fuzz/<target> <file>
+set -euo pipefail
+
+seconds="${1:-60}"
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+build="$root/build-fuzz"
+
+CC=clang CXX=clang++ cmake -S "$root" -B "$build" -G Ninja -DDARKROOM_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
+cmake --build "$build"
+
+# Seeds are regenerated on every run; the corpus that libFuzzer grows beside them is kept between runs.
+"$build/fuzz/safetensors_seeds" "$build/seeds"
+mkdir -p "$build/artifacts"
+for target in header file; do
+  fuzzer="safetensors_${target}_fuzz"
+  corpus="$build/corpus/$fuzzer"
+  mkdir -p "$corpus"
+  echo "== $fuzzer for ${seconds}s"
+  "$build/fuzz/$fuzzer" "$corpus" "$build/seeds/$target" \
+    -dict="$root/fuzz/safetensors.dict" \
+    -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=4096 \
+    -artifact_prefix="$build/artifacts/$fuzzer-" -print_final_stats=1
+done

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs every Debian package darkroom's build, tests and fuzzers need. Safe to run repeatedly.
+set -euo pipefail
+packages=(
+  build-essential cmake ninja-build pkg-config
+  libtorch-dev            # tensor library: the models and samplers run on it
+  libopenblas0-openmp     # fast BLAS for libtorch (the default reference BLAS is ~40x slower)
+  nlohmann-json3-dev      # safetensors headers, diffusers configs, tokenizer vocab.json
+  libcli11-dev            # command-line parsing
+  libicu-dev              # Unicode lowercasing and character classes for the CLIP tokenizer
+  zlib1g-dev              # reading bpe_simple_vocab_16e6.txt.gz
+  libpng-dev              # PNG output with generation parameters in a text chunk
+  libgtest-dev libgmock-dev  # tests
+  libbenchmark-dev        # benchmarks under bench/
+  clang libclang-rt-14-dev   # libFuzzer targets for the parsers that face untrusted input
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  SUDO=""; [[ $(id -u) -eq 0 ]] || SUDO="sudo"
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi

@@ -1,0 +1,21 @@
+// darkroom: command-line front end. Each subcommand lives in its own file.
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+#include "generate_command.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"darkroom: text-to-image generation you can watch develop"};
+  app.require_subcommand(1);
+  darkroom::cli::add_generate_command(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const std::exception& e) {
+    std::cerr << "darkroom: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,22 @@
+#include "darkroom/pipeline/infotext.hpp"
+
+#include <sstream>
+
+namespace darkroom::pipeline {
+
+std::string infotext(const GenerationRequest& r, int64_t seed, const std::string& model_name) {
+  std::ostringstream s;
+  s << r.prompt << "\n";
+  if (!r.negative_prompt.empty()) s << "Negative prompt: " << r.negative_prompt << "\n";
+  const auto spacing = r.spacing.value_or(sampling::default_spacing(r.sampler));
+  s << "Steps: " << r.steps << ", Sampler: " << sampling::sampler_name(r.sampler)
+    << ", Schedule type: " << sampling::sigma_schedule_name(r.scheduler)
+    << ", Spacing: " << sampling::spacing_name(spacing) << ", CFG scale: " << r.cfg << ", Seed: " << seed
+    << ", Size: " << r.width << "x" << r.height << ", Model: " << model_name;
+  if (r.clip_skip != 1) s << ", Clip skip: " << r.clip_skip;
+  if (r.init_image) s << ", Denoising strength: " << r.strength;
+  s << ", Version: darkroom";
+  return s.str();
+}
+
+}  // namespace darkroom::pipeline

@@ -1,0 +1,204 @@
+#include "darkroom/pipeline/stable_diffusion.hpp"
+
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <chrono>
+#include <random>
+
+#include "darkroom/models/clip_text.hpp"
+#include "darkroom/models/unet.hpp"
+#include "darkroom/models/vae.hpp"
+#include "darkroom/text/clip_tokenizer.hpp"
+#include "pipeline/denoiser.hpp"
+
+namespace darkroom::pipeline {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+text::ClipTokenizer load_tokenizer(const io::ModelSource& source, const LoadOptions& options) {
+  if (options.vocab) return text::ClipTokenizer::from_bpe_file(*options.vocab);
+  if (source.tokenizer) return text::ClipTokenizer::from_vocab_and_merges(source.tokenizer->vocab_json, source.tokenizer->merges_txt);
+  throw io::ModelFileError(source.path, "carries no tokenizer; pass the CLIP vocabulary with --vocab "
+                                        "(bpe_simple_vocab_16e6.txt.gz)");
+}
+
+int64_t resolve_seed(int64_t seed) {
+  if (seed >= 0) return seed;
+  std::random_device device;
+  // Keep random seeds within 2^53 so JSON clients read them back exactly.
+  return static_cast<int64_t>((static_cast<uint64_t>(device()) << 21 ^ device()) & ((1ull << 53) - 1));
+}
+
+}  // namespace
+
+std::string_view phase_name(Phase phase) {
+  switch (phase) {
+    case Phase::loading_model: return "loading_model";
+    case Phase::encoding_prompt: return "encoding_prompt";
+    case Phase::denoising: return "denoising";
+    case Phase::decoding: return "decoding";
+  }
+  return "?";
+}
+
+struct StableDiffusion::Impl {
+  io::ModelSource source;
+  LoadOptions options;
+  text::ClipTokenizer tokenizer;
+  models::ClipTextModel text_encoder{nullptr};
+  models::UNet2DConditionModel unet{nullptr};
+  models::AutoencoderKL vae{nullptr};
+  sampling::TrainSchedule train = sampling::TrainSchedule::stable_diffusion();
+
+  std::vector<std::vector<int64_t>> windows(const std::string& prompt, std::size_t at_least) const;
+  torch::Tensor encode(const std::vector<std::vector<int64_t>>& windows, int clip_skip);
+};
+
+StableDiffusion::StableDiffusion(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+StableDiffusion::~StableDiffusion() = default;
+
+std::shared_ptr<StableDiffusion> StableDiffusion::load(const std::filesystem::path& model, const LoadOptions& options) {
+  auto source = io::open_model(model);
+  if (options.prediction) source.unet_config.prediction = *options.prediction;
+  auto tokenizer = load_tokenizer(source, options);
+  auto impl = std::make_unique<Impl>(Impl{std::move(source), options, std::move(tokenizer)});
+  impl->text_encoder = models::load_clip_text(impl->source.text_encoder, impl->source.text_config);
+  impl->unet = models::load_unet(impl->source.unet, impl->source.unet_config);
+  impl->vae = models::load_vae(impl->source.vae, impl->source.vae_config);
+  for (torch::nn::Module* m : std::initializer_list<torch::nn::Module*>{impl->text_encoder.get(), impl->unet.get(), impl->vae.get()}) {
+    m->to(options.device);
+    m->eval();
+  }
+  return std::make_shared<StableDiffusion>(std::move(impl));
+}
+
+const io::ModelSource& StableDiffusion::source() const { return impl_->source; }
+
+int StableDiffusion::latent_scale() const {
+  return 1 << (static_cast<int>(impl_->source.vae_config.block_out_channels.size()) - 1);
+}
+
+std::vector<std::vector<int64_t>> StableDiffusion::Impl::windows(const std::string& prompt, std::size_t at_least) const {
+  auto out = tokenizer.windows(prompt, source.pad_token, source.text_config.context_length);
+  // A1111 and ComfyUI pad the shorter of prompt and negative prompt with empty windows.
+  while (out.size() < at_least) out.push_back(tokenizer.windows("", source.pad_token, source.text_config.context_length)[0]);
+  return out;
+}
+
+torch::Tensor StableDiffusion::Impl::encode(const std::vector<std::vector<int64_t>>& windows, int clip_skip) {
+  std::vector<torch::Tensor> parts;
+  for (const auto& ids : windows) {
+    auto input = torch::tensor(ids, torch::kInt64).unsqueeze(0).to(options.device);
+    const auto out = text_encoder->forward(input);
+    parts.push_back(text_encoder->conditioning(out, clip_skip + source.text_skip_offset));
+  }
+  return torch::cat(parts, 1);
+}
+
+torch::Tensor StableDiffusion::encode_prompt(const std::string& prompt, int clip_skip) const {
+  torch::NoGradGuard no_grad;
+  return impl_->encode(impl_->windows(prompt, 0), clip_skip);
+}
+
+torch::Tensor StableDiffusion::decode_latents(const torch::Tensor& latents) const {
+  torch::NoGradGuard no_grad;
+  const auto& vae = impl_->source.vae_config;
+  auto decoded = impl_->vae->decode(latents / vae.scaling_factor + vae.shift_factor);
+  return (decoded / 2 + 0.5).clamp(0, 1);
+}
+
+torch::Tensor StableDiffusion::encode_image(const torch::Tensor& image01, at::Generator& generator) const {
+  torch::NoGradGuard no_grad;
+  const auto& vae = impl_->source.vae_config;
+  auto moments = impl_->vae->encode(image01 * 2 - 1);
+  auto sample = moments.sample(generator);
+  return (sample - vae.shift_factor) * vae.scaling_factor;
+}
+
+GenerationResult StableDiffusion::generate(const GenerationRequest& request, const GenerationObserver& observer) const {
+  torch::NoGradGuard no_grad;
+  const int scale = latent_scale();
+  validate(request, RequestLimits{}, scale);
+  auto phase = [&](Phase p) {
+    if (observer.on_phase) observer.on_phase(p);
+  };
+  GenerationResult result;
+  result.seed = resolve_seed(request.seed);
+  at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(static_cast<uint64_t>(result.seed));
+  const auto device = impl_->options.device;
+
+  phase(Phase::encoding_prompt);
+  auto start = Clock::now();
+  // diffusers runs the unconditional branch only when guidance is above 1.
+  const bool guided = request.cfg > 1.0;
+  auto positive = impl_->windows(request.prompt, 0);
+  torch::Tensor uncond;
+  if (guided) {
+    auto negative = impl_->windows(request.negative_prompt, positive.size());
+    positive = impl_->windows(request.prompt, negative.size());
+    uncond = impl_->encode(negative, request.clip_skip);
+  }
+  auto cond = impl_->encode(positive, request.clip_skip);
+  result.timings.encode_prompt_s = seconds_since(start);
+
+  const auto spacing = request.spacing.value_or(sampling::default_spacing(request.sampler));
+  auto schedule = sampling::make_schedule(request.sampler, request.scheduler, spacing, request.steps, impl_->train);
+
+  const int64_t channels = impl_->source.unet_config.in_channels;
+  const std::vector<int64_t> shape{request.batch, channels, request.height / scale, request.width / scale};
+  torch::Tensor x;
+  if (request.init_image) {
+    // img2img: start part-way down the schedule from the noised encoding of the init image.
+    auto image = from_image(*request.init_image).to(device).repeat({request.batch, 1, 1, 1});
+    auto init = encode_image(image, generator);
+    schedule = sampling::truncate_for_strength(schedule, request.strength);
+    auto noise = torch::randn(shape, generator).to(device);
+    x = init + noise * schedule.sigmas.front();
+  } else {
+    x = torch::randn(shape, generator).to(device) * schedule.init_noise_scale;
+  }
+
+  phase(Phase::denoising);
+  start = Clock::now();
+  const auto denoiser = make_denoiser(impl_->unet, impl_->source.unet_config.prediction, cond, uncond, request.cfg,
+                                      request.batch);
+  x = sampling::sample(request.sampler, denoiser, x, schedule, generator, observer.on_step);
+  result.latents = sampling::final_latents(x, schedule);
+  result.timings.denoise_s = seconds_since(start);
+
+  phase(Phase::decoding);
+  start = Clock::now();
+  result.images = to_images(decode_latents(result.latents));
+  result.timings.decode_s = seconds_since(start);
+  return result;
+}
+
+std::vector<image::Image> to_images(const torch::Tensor& image01) {
+  // round half to even, as numpy's and torch's round do
+  auto u8 = (image01 * 255).round().clamp(0, 255).to(torch::kUInt8).permute({0, 2, 3, 1}).contiguous().cpu();
+  std::vector<image::Image> images;
+  for (int64_t b = 0; b < u8.size(0); ++b) {
+    image::Image img;
+    img.height = static_cast<int>(u8.size(1));
+    img.width = static_cast<int>(u8.size(2));
+    img.channels = 3;
+    const auto* data = u8[b].data_ptr<uint8_t>();
+    img.pixels.assign(data, data + u8[b].numel());
+    images.push_back(std::move(img));
+  }
+  return images;
+}
+
+torch::Tensor from_image(const image::Image& image) {
+  if (image.channels != 3 && image.channels != 4)
+    throw std::invalid_argument("init_image must be RGB or RGBA, not " + std::to_string(image.channels) + " channels");
+  auto t = torch::from_blob(const_cast<uint8_t*>(image.pixels.data()), {image.height, image.width, image.channels},
+                            torch::kUInt8);
+  return t.slice(2, 0, 3).permute({2, 0, 1}).unsqueeze(0).to(torch::kFloat32).div(255).contiguous();
+}
+
+}  // namespace darkroom::pipeline

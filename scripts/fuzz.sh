@@ -25,3 +25,15 @@ for target in header file; do
     -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=4096 \
     -artifact_prefix="$build/artifacts/$fuzzer-" -print_final_stats=1
 done
+
+# Prompt text and PNG data: no seeds needed beyond what libFuzzer invents, plus the golden PNGs.
+for fuzzer in clip_tokenizer_fuzz png_decode_fuzz; do
+  corpus="$build/corpus/$fuzzer"
+  mkdir -p "$corpus"
+  seeds=()
+  [[ $fuzzer == png_decode_fuzz ]] && seeds=("$root/../shared/golden/loops")
+  echo "== $fuzzer for ${seconds}s"
+  "$build/fuzz/$fuzzer" "$corpus" "${seeds[@]}" \
+    -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
+    -artifact_prefix="$build/artifacts/$fuzzer-" -print_final_stats=1
+done

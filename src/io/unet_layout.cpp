@@ -292,7 +292,9 @@ UNetConfig unet_config_from_weights(const WeightIndex& diffusers, HeadRule heads
     throw std::invalid_argument("HeadRule: give either a head count or a head width");
   auto c = structure_from_weights(diffusers);
   std::vector<int64_t> counts;
-  for (int64_t width : c.block_out_channels) counts.push_back(heads.heads > 0 ? heads.heads : width / heads.head_width);
+  // A head never narrows below its fixed width; test-size models with fewer channels get one head.
+  for (int64_t width : c.block_out_channels)
+    counts.push_back(heads.heads > 0 ? heads.heads : std::max<int64_t>(1, width / heads.head_width));
   resolve_heads(diffusers, c, counts);
   if (c.projection_class_embeddings_input_dim > 0) {
     if (addition_time_embed_dim <= 0)

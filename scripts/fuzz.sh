@@ -26,8 +26,8 @@ for target in header file; do
     -artifact_prefix="$build/artifacts/$fuzzer-" -print_final_stats=1
 done
 
-# Prompt text and PNG data: no seeds needed beyond what libFuzzer invents, plus the golden PNGs.
-for fuzzer in clip_tokenizer_fuzz png_decode_fuzz; do
+# Prompt text and image data: no seeds needed beyond what libFuzzer invents, plus the golden PNGs.
+for fuzzer in clip_tokenizer_fuzz png_decode_fuzz jpeg_webp_decode_fuzz; do
   corpus="$build/corpus/$fuzzer"
   mkdir -p "$corpus"
   seeds=()

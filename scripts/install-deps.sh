@@ -10,6 +10,8 @@ packages=(
   libicu-dev              # Unicode lowercasing and character classes for the CLIP tokenizer
   zlib1g-dev              # reading bpe_simple_vocab_16e6.txt.gz
   libpng-dev              # PNG output with generation parameters in a text chunk
+  libjpeg62-turbo-dev     # JPEG previews and images (libjpeg-turbo's libjpeg API)
+  libwebp-dev             # WebP previews and images, animated WebP of a generation (libwebpmux/libwebpdemux)
   libgtest-dev libgmock-dev  # tests
   libbenchmark-dev        # benchmarks under bench/
   clang libclang-rt-14-dev   # libFuzzer targets for the parsers that face untrusted input

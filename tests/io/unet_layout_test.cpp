@@ -106,8 +106,11 @@ TEST(UNetLayout, InconsistentWeightsAreRejected) {
   for (const auto& [key, ref] : attention.entries()) missing_attention.erase("up_blocks.1.attentions.2." + key);
   EXPECT_THROW(unet_config_from_weights(missing_attention, HeadRule::count(8)), ModelFileError);
 
-  // 32 channels do not split into 64-wide heads.
-  EXPECT_THROW(unet_config_from_weights(good, HeadRule::width(64)), ModelFileError);
+  // A head count that does not divide the channels is an error...
+  EXPECT_THROW(unet_config_from_weights(good, HeadRule::count(5)), ModelFileError);
+  // ...while a fixed head width wider than a level's channels gives that level one head.
+  EXPECT_EQ(unet_config_from_weights(good, HeadRule::width(64)).num_heads, (std::vector<int64_t>{1, 1, 1, 1}));
+  EXPECT_EQ(unet_config_from_weights(good, HeadRule::width(16)).num_heads, (std::vector<int64_t>{2, 2, 4, 4}));
 }
 
 TEST(UNetLayout, DiffusersConfigMustMatchWeights) {

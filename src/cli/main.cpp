@@ -3,12 +3,14 @@
 
 #include <iostream>
 
+#include "fit_preview_command.hpp"
 #include "generate_command.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"darkroom: text-to-image generation you can watch develop"};
   app.require_subcommand(1);
   darkroom::cli::add_generate_command(app);
+  darkroom::cli::add_fit_preview_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "darkroom/image/png.hpp"
+#include "darkroom/preview/latent2rgb.hpp"
 #include "support/golden.hpp"
 
 namespace darkroom::cli {
@@ -102,6 +103,17 @@ TEST(GenerateCliErrors, NamesTheProblem) {
                "SDXL");
   expect_error(darkroom("generate --model " + quoted(golden::path("checkpoints/sd1_tiny.safetensors"))),
                "--vocab");
+}
+
+TEST(FitPreviewCli, WritesATableThatLoads) {
+  const auto out = temp_dir() / "table.json";
+  const auto run = darkroom("fit-preview --model " + quoted(golden::path("checkpoints/sd1_tiny.safetensors")) +
+                            " --vocab " + quoted(golden::path("clip/bpe_simple_vocab_16e6.txt.gz")) +
+                            " --size 64 --samples 4 --runs 1 --threads 2 --out " + quoted(out));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("rms error"), std::string::npos) << run.output;
+  const auto table = preview::read_table(out);
+  EXPECT_EQ(table.factors.size(), 4u);  // one row per latent channel
 }
 
 }  // namespace

@@ -1,16 +1,17 @@
 #include "generate_command.hpp"
 
 #include <ATen/Parallel.h>
-#include <unistd.h>
 
-#include <chrono>
-#include <cstdio>
+#include <atomic>
+#include <csignal>
 #include <iostream>
-#include <map>
+#include <thread>
 
+#include "darkroom/engine/engine.hpp"
 #include "darkroom/image/png.hpp"
 #include "darkroom/pipeline/infotext.hpp"
-#include "darkroom/pipeline/stable_diffusion.hpp"
+#include "preview_output.hpp"
+#include "progress_display.hpp"
 
 namespace darkroom::cli {
 namespace {
@@ -18,6 +19,7 @@ namespace {
 struct GenerateOptions {
   std::string model;
   std::string vocab;
+  std::string taesd;
   std::string prediction;
   std::string sampler = "euler";
   std::string scheduler = "discrete";
@@ -25,75 +27,95 @@ struct GenerateOptions {
   std::string out = "darkroom.png";
   std::string init_image;
   int threads = 0;
+  std::string preview_method = "none";
+  std::string preview_source = "denoised";
+  std::string preview_format = "jpeg";
+  std::string preview_dir;
+  std::string preview_anim;
   pipeline::GenerationRequest request;
+  preview::PreviewOptions preview;
 };
 
-std::filesystem::path numbered(const std::filesystem::path& out, int index, int count) {
+std::filesystem::path numbered(const std::filesystem::path& out, std::size_t index, std::size_t count) {
   if (count == 1) return out;
   auto p = out;
   p.replace_filename(out.stem().string() + "-" + std::to_string(index + 1) + out.extension().string());
   return p;
 }
 
-// One line per step: overwritten in place on a terminal, appended otherwise (logs, pipes).
-class ProgressLine {
- public:
-  ProgressLine() : tty_(::isatty(STDERR_FILENO) != 0) {}
-  void phase(pipeline::Phase p) {
-    end_line();
-    std::cerr << pipeline::phase_name(p) << "\n";
-    phase_start_ = std::chrono::steady_clock::now();
-  }
-  void step(const sampling::StepInfo& info) {
-    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - phase_start_).count();
-    const double rate = (info.step + 1) / std::max(1e-9, elapsed);
-    char line[160];
-    std::snprintf(line, sizeof line, "step %d/%d  sigma %.4f  %.2f it/s", info.step + 1, info.total, info.sigma, rate);
-    std::cerr << (tty_ ? "\r" : "") << line << (tty_ ? "" : "\n") << std::flush;
-    open_ = tty_;
-  }
-  void end_line() {
-    if (open_) std::cerr << "\n";
-    open_ = false;
-  }
+// Ctrl-C asks the running job to stop; a second Ctrl-C ends the process the usual way.
+std::atomic<bool> interrupted{false};
+extern "C" void on_interrupt(int) {
+  interrupted = true;
+  std::signal(SIGINT, SIG_DFL);
+}
 
- private:
-  bool tty_;
-  bool open_ = false;
-  std::chrono::steady_clock::time_point phase_start_ = std::chrono::steady_clock::now();
-};
-
-void run_generate(const GenerateOptions& o) {
-  if (o.model.empty()) throw std::invalid_argument("--model: no model given (a checkpoint .safetensors or a diffusers folder)");
+int run_generate(GenerateOptions o) {
+  if (o.model.empty())
+    throw std::invalid_argument("--model: no model given (a checkpoint .safetensors or a diffusers folder)");
   at::set_num_threads(o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
 
-  pipeline::LoadOptions load;
-  if (!o.vocab.empty()) load.vocab = o.vocab;
-  if (!o.prediction.empty()) load.prediction = io::parse_prediction(o.prediction);
-  auto request = o.request;
+  auto& request = o.request;
   request.sampler = sampling::parse_sampler(o.sampler);
   request.scheduler = sampling::parse_sigma_schedule(o.scheduler);
   if (!o.spacing.empty()) request.spacing = sampling::parse_spacing(o.spacing);
   if (!o.init_image.empty()) request.init_image = image::read_png(o.init_image);
+  o.preview.method = preview::parse_method(o.preview_method);
+  o.preview.source = preview::parse_source(o.preview_source);
+  const auto format = image::parse_format(o.preview_format);
+  if (!format) throw std::invalid_argument("--preview-format: '" + o.preview_format + "' is not png, jpeg or webp");
+  o.preview.format = *format;
+  if (o.preview.method == preview::Method::none && (!o.preview_dir.empty() || !o.preview_anim.empty()))
+    o.preview.method = preview::Method::auto_;  // asking for preview files asks for previews
+  preview::validate(o.preview);
 
-  ProgressLine progress;
-  progress.phase(pipeline::Phase::loading_model);
-  auto model = pipeline::StableDiffusion::load(o.model, load);
-  pipeline::GenerationObserver observer;
-  observer.on_phase = [&](pipeline::Phase p) { progress.phase(p); };
-  observer.on_step = [&](const sampling::StepInfo& info) { progress.step(info); };
-  const auto result = model->generate(request, observer);
-  progress.end_line();
+  engine::EngineOptions options;
+  if (!o.vocab.empty()) options.load.vocab = o.vocab;
+  if (!o.prediction.empty()) options.load.prediction = io::parse_prediction(o.prediction);
+  if (!o.taesd.empty()) options.taesd = o.taesd;
+  engine::Engine engine(std::move(options));
 
-  const auto model_name = std::filesystem::path(o.model).stem().string();
-  const auto parameters = pipeline::infotext(request, result.seed, model_name);
-  for (std::size_t i = 0; i < result.images.size(); ++i) {
-    const auto path = numbered(o.out, static_cast<int>(i), static_cast<int>(result.images.size()));
-    image::write_png(path, result.images[i], {{"parameters", parameters}});
-    std::cerr << "wrote " << path.string() << "\n";
+  PreviewOutput previews(o.preview_dir.empty() ? std::nullopt : std::optional<std::filesystem::path>(o.preview_dir),
+                         o.preview_anim.empty() ? std::nullopt : std::optional<std::filesystem::path>(o.preview_anim),
+                         o.preview);
+  ProgressDisplay display;
+  interrupted = false;
+  std::signal(SIGINT, on_interrupt);
+  const auto job = engine.submit({o.model, request, o.preview});
+  auto events = job->subscribe();
+  int exit_code = 1;
+  while (!events.ended()) {
+    const auto event = events.next(std::chrono::milliseconds(100));
+    if (interrupted.exchange(false)) {
+      display.line("interrupted: cancelling");
+      job->cancel();
+    }
+    if (!event) continue;
+    display.show(*event);
+    if (const auto* p = event->as<engine::Preview>()) previews.add(*p);
+    if (const auto* done = event->as<engine::Completed>()) {
+      const auto model_name = std::filesystem::path(o.model).filename().replace_extension().string();
+      const auto parameters = pipeline::infotext(request, done->seed, model_name);
+      for (std::size_t i = 0; i < done->images.size(); ++i) {
+        const auto path = numbered(o.out, i, done->images.size());
+        image::write_png(path, *done->images[i], {{"parameters", parameters}});
+        display.line("wrote " + path.string());
+      }
+      previews.finish(*done->images.front());
+      if (!o.preview_anim.empty()) display.line("wrote " + o.preview_anim);
+      std::string timings = "seed " + std::to_string(done->seed) + ";";
+      for (const auto& [phase, seconds] : done->timings) timings += " " + phase + " " + std::to_string(seconds) + " s";
+      display.line(timings);
+      exit_code = 0;
+    }
+    if (const auto* error = event->as<engine::Error>()) display.line("darkroom: " + error->message);
+    if (event->as<engine::Cancelled>()) {
+      display.line("cancelled");
+      exit_code = 130;
+    }
   }
-  std::cerr << "seed " << result.seed << "; prompt " << result.timings.encode_prompt_s << " s, denoise "
-            << result.timings.denoise_s << " s, decode " << result.timings.decode_s << " s\n";
+  std::signal(SIGINT, SIG_DFL);
+  return exit_code;
 }
 
 }  // namespace
@@ -101,6 +123,7 @@ void run_generate(const GenerateOptions& o) {
 void add_generate_command(CLI::App& app) {
   auto options = std::make_shared<GenerateOptions>();
   auto& r = options->request;
+  auto& p = options->preview;
   auto* cmd = app.add_subcommand("generate", "Generate an image from a prompt");
   cmd->add_option("prompt_text", r.prompt, "Prompt (or use --prompt)");
   cmd->add_option("--prompt,-p", r.prompt, "Prompt");
@@ -124,7 +147,23 @@ void add_generate_command(CLI::App& app) {
   cmd->add_option("--prediction", options->prediction, "Override the model's prediction type: epsilon | v_prediction");
   cmd->add_option("--out,-o", options->out, "Output PNG (with -N suffixes for --batch > 1)")->capture_default_str();
   cmd->add_option("--threads", options->threads, "CPU threads (default: all cores)");
-  cmd->callback([options] { run_generate(*options); });
+  cmd->add_option("--preview", options->preview_method, "Preview decoder: none | auto | latent2rgb | taesd | vae")->capture_default_str();
+  cmd->add_option("--preview-source", options->preview_source, "denoised (x0) | noisy (x_t)")->capture_default_str();
+  auto* every = cmd->add_option("--preview-every", p.every_n_steps, "A preview every N steps (and at the last)");
+  auto* count = cmd->add_option("--preview-count", p.count, "N evenly spaced previews, the last at the last step");
+  auto* interval = cmd->add_option("--preview-interval-ms", p.min_interval_ms, "At most one preview per interval");
+  every->excludes(count, interval);
+  count->excludes(interval);
+  cmd->add_option("--preview-max-size", p.max_size, "Longest preview side in pixels (0: the decoder's size)");
+  cmd->add_option("--preview-format", options->preview_format, "png | jpeg | webp, for --preview-dir")->capture_default_str();
+  cmd->add_option("--preview-quality", p.quality, "JPEG/WebP quality 0..100")->capture_default_str();
+  cmd->add_option("--preview-dir", options->preview_dir, "Write each preview to this folder as it arrives");
+  cmd->add_option("--preview-anim", options->preview_anim, "Write an animated WebP of the image developing");
+  cmd->add_option("--taesd", options->taesd, "Tiny autoencoder decoder (.safetensors) for --preview taesd");
+  cmd->callback([options] {
+    const int code = run_generate(*options);
+    if (code != 0) throw CLI::RuntimeError(code);
+  });
 }
 
 }  // namespace darkroom::cli

@@ -15,6 +15,8 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
+  } catch (const CLI::RuntimeError& e) {  // a subcommand that already reported why it failed
+    return e.get_exit_code();
   } catch (const std::exception& e) {
     std::cerr << "darkroom: " << e.what() << "\n";
     return 1;

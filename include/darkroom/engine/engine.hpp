@@ -1,0 +1,95 @@
+#pragma once
+// The engine: jobs wait in one FIFO queue and run on a fixed number of worker threads; models load once
+// and are shared by every job that names them; each job's events go to its own log. A finished job stays
+// findable for a TTL so a late or reconnecting watcher can still replay it.
+//
+// Running a job: started, phase loading_model (only when the job waits for its model to load),
+// encoding_prompt, denoising, a progress event after every step, previews as the request's throttle says,
+// decoding, then exactly one terminal event. Previews are decoded off the denoising loop: the step hook
+// clones batch item 0's latent (x0, or the noisy latent) and hands it to the job's decoder thread; a
+// snapshot that waits while the decoder is busy is replaced by a newer one.
+#include <chrono>
+#include <cstddef>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+#include "darkroom/engine/job.hpp"
+#include "darkroom/pipeline/stable_diffusion.hpp"
+#include "darkroom/preview/decoder.hpp"
+
+namespace darkroom::engine {
+
+// Model name (JobRequest::model) -> loaded pipeline. Throwing fails the job with error code model_error.
+using ModelLoader = std::function<std::shared_ptr<const pipeline::StableDiffusion>(const std::string& model)>;
+
+struct EngineOptions {
+  int workers = 1;                                               // jobs that run at the same time
+  std::size_t max_queued = 0;                                    // jobs that may wait for a worker; 0: no limit
+  std::chrono::milliseconds job_ttl = std::chrono::minutes(10);  // how long a finished job stays findable
+  std::size_t max_log_events = 0;  // cap on each job's retained events (see MemoryEventLog); 0: none
+  // Makes each job's log; empty: MemoryEventLog(max_log_events). The seam for a distributed log.
+  std::function<std::shared_ptr<EventLog>()> event_log;
+  pipeline::RequestLimits limits;  // every request is validated against these before it runs
+  // Decode previews on the generating thread instead of the job's decoder thread: every due preview is
+  // then decoded, at the cost of the denoising loop (this is what off-loop decoding saves; see docs).
+  bool inline_previews = false;
+  // A tiny autoencoder decoder (safetensors, taesd.py or diffusers AutoencoderTiny keys) for taesd
+  // previews of models with matching latent channels. Loaded by the constructor.
+  std::optional<std::filesystem::path> taesd;
+  pipeline::LoadOptions load;  // how the default loader loads
+  ModelLoader loader;          // empty: StableDiffusion::load(model as a path, load)
+};
+
+// submit() when max_queued jobs are already waiting.
+class QueueFull : public std::runtime_error {
+ public:
+  explicit QueueFull(std::size_t limit);
+  std::size_t limit() const { return limit_; }
+
+ private:
+  std::size_t limit_;
+};
+
+// submit() after shutdown().
+class EngineStopped : public std::runtime_error {
+ public:
+  EngineStopped() : std::runtime_error("the engine has shut down") {}
+};
+
+struct EngineStats {
+  std::size_t queued = 0;
+  std::size_t running = 0;
+  std::size_t finished = 0;  // within their TTL
+};
+
+class Engine {
+ public:
+  // Starts the workers; loads options.taesd (io::ModelFileError when it cannot).
+  explicit Engine(EngineOptions options = {});
+  ~Engine();  // shutdown()
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Queues a job (its first event is queued{position}). Throws QueueFull or EngineStopped. A request
+  // that is invalid is not rejected here: the job ends with error{invalid_request}, naming the field.
+  std::shared_ptr<Job> submit(JobRequest request);
+  // A job by id while it is queued, running, or finished within the TTL; nullptr otherwise.
+  std::shared_ptr<Job> find(const std::string& id) const;
+  // The preview methods a model offers. Loads the model if it is not loaded yet (throws what the loader
+  // throws when it cannot).
+  preview::PreviewCapabilities capabilities(const std::string& model);
+  EngineStats stats() const;
+
+  // Stops taking jobs, cancels queued and running ones (reason "shutdown") and joins the workers.
+  // Idempotent; safe from any thread, including a subscription callback.
+  void shutdown();
+
+ private:
+  std::shared_ptr<detail::EngineCore> core_;
+};
+
+}  // namespace darkroom::engine

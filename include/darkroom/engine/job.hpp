@@ -1,0 +1,88 @@
+#pragma once
+// One generation job: what was asked, its state, and its event log. Jobs are shared (std::shared_ptr):
+// the engine keeps one while it is queued, running, and for its TTL after it ends; every watcher may keep
+// one as long as it likes.
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include "darkroom/engine/subscription.hpp"
+#include "darkroom/pipeline/request.hpp"
+#include "darkroom/preview/options.hpp"
+
+namespace darkroom::engine {
+
+struct JobRequest {
+  std::string model;  // what EngineOptions' loader takes: a path by default, an id in a server
+  pipeline::GenerationRequest generation;
+  preview::PreviewOptions preview;
+};
+
+enum class JobState { queued, running, completed, failed, cancelled };
+std::string_view state_name(JobState state);  // "queued" "running" "completed" "failed" "cancelled"
+
+namespace detail {
+struct EngineCore;
+}
+class JobRunner;
+
+class Job {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  const std::string& id() const { return id_; }
+  const JobRequest& request() const { return request_; }
+  Clock::time_point submitted_at() const { return submitted_; }  // Event::time_s counts from here
+  JobState state() const;
+  bool finished() const;                             // completed, failed or cancelled: the terminal event is in the log
+  int position() const { return position_.load(); }  // 1 = next in line; 0 when not queued
+
+  // Cancels the job: a queued job ends at once, a running one within one denoising step, both with a
+  // `cancelled` event; a finished job is left as it is. Any thread, inside a callback, any number of times.
+  void cancel();
+
+  // Events after after_seq (0: from the first). Any number of subscribers, each at its own pace.
+  Subscription subscribe(uint64_t after_seq = 0) const { return Subscription(log_, after_seq); }
+  PushSubscription on_event(EventCallback callback, uint64_t after_seq = 0) const {
+    return PushSubscription(log_, std::move(callback), after_seq);
+  }
+  const std::shared_ptr<EventLog>& events() const { return log_; }
+
+  // Until the job has finished (its terminal event is in the log).
+  void wait() const;
+  bool wait_for(std::chrono::milliseconds timeout) const;
+
+  // Internal: made by the engine only (the key type is private to it).
+  struct Key;
+  Job(const Key&, std::string id, JobRequest request, std::shared_ptr<EventLog> log);
+
+ private:
+  friend struct detail::EngineCore;
+  friend class JobRunner;
+  enum class CancelReason { none, requested, shutdown };
+
+  // Appends an event unless the job has already ended: so a job has exactly one terminal event however
+  // its cancellation, failure and preview decoding race. A terminal body also sets the final state.
+  bool emit(EventBody body);
+  void set_running();
+  void request_cancel(CancelReason reason);
+  CancelReason cancel_reason() const { return cancel_.load(); }
+
+  const std::string id_;
+  const JobRequest request_;
+  const std::shared_ptr<EventLog> log_;
+  const Clock::time_point submitted_ = Clock::now();
+  std::atomic<int> position_{0};
+  std::atomic<CancelReason> cancel_{CancelReason::none};
+  std::weak_ptr<detail::EngineCore> engine_;  // to take a queued job off the queue
+
+  mutable std::mutex mutex_;
+  mutable std::condition_variable ended_;
+  JobState state_ = JobState::queued;
+};
+
+}  // namespace darkroom::engine

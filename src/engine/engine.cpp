@@ -1,0 +1,208 @@
+#include "darkroom/engine/engine.hpp"
+
+#include <algorithm>
+#include <random>
+
+#include "darkroom/io/safetensors.hpp"
+#include "darkroom/io/tiny_autoencoder_layout.hpp"
+#include "engine_core.hpp"
+#include "job_runner.hpp"
+
+namespace darkroom::engine {
+namespace {
+
+ModelLoader default_loader(const pipeline::LoadOptions& load) {
+  return [load](const std::string& model) { return pipeline::StableDiffusion::load(model, load); };
+}
+
+// Unguessable, so that knowing one job's id tells nothing about another's.
+std::string new_job_id() {
+  static thread_local std::mt19937_64 random{std::random_device{}() ^
+                                             (static_cast<uint64_t>(std::random_device{}()) << 32)};
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string id(32, '0');
+  for (int half = 0; half < 2; ++half) {
+    uint64_t bits = random();
+    for (int i = 0; i < 16; ++i, bits >>= 4) id[half * 16 + i] = hex[bits & 15];
+  }
+  return id;
+}
+
+}  // namespace
+
+QueueFull::QueueFull(std::size_t limit)
+    : std::runtime_error("the queue is full (" + std::to_string(limit) + " jobs waiting)"), limit_(limit) {}
+
+namespace detail {
+
+EngineCore::EngineCore(EngineOptions opts)
+    : options(std::move(opts)), models(options.loader ? options.loader : default_loader(options.load)) {
+  if (options.workers < 1) throw std::invalid_argument("engine: workers must be at least 1");
+  if (options.taesd) {
+    const auto weights = io::tiny_decoder_to_taesd(io::WeightIndex::of(io::SafetensorsFile::open(*options.taesd)));
+    taesd_channels = io::tiny_decoder_config(weights).latent_channels;
+    taesd = models::load_tiny_decoder(weights);
+    (*taesd)->to(options.load.device);
+    (*taesd)->eval();
+  }
+  for (int i = 0; i < options.workers; ++i) workers_.emplace_back([this] { work(); });
+}
+
+std::shared_ptr<Job> EngineCore::submit(JobRequest request, const std::shared_ptr<EngineCore>& self) {
+  std::lock_guard lock(mutex_);
+  if (stopping_) throw EngineStopped();
+  purge();
+  if (options.max_queued > 0 && queue_.size() >= options.max_queued) throw QueueFull(options.max_queued);
+  auto log = options.event_log ? options.event_log() : std::make_shared<MemoryEventLog>(options.max_log_events);
+  auto job = std::make_shared<Job>(Job::Key{}, new_job_id(), std::move(request), std::move(log));
+  job->engine_ = self;
+  jobs_.emplace(job->id(), job);
+  queue_.push_back(job);
+  job->position_ = static_cast<int>(queue_.size());
+  job->emit(Queued{job->position()});
+  wake_.notify_one();
+  return job;
+}
+
+std::shared_ptr<Job> EngineCore::find(const std::string& id) {
+  std::lock_guard lock(mutex_);
+  purge();
+  auto it = jobs_.find(id);
+  return it == jobs_.end() ? nullptr : it->second;
+}
+
+EngineStats EngineCore::stats() {
+  std::lock_guard lock(mutex_);
+  purge();
+  // By the jobs' own states, so the numbers agree with what watchers have seen (a job whose terminal event
+  // is out counts as finished even while its worker is still tidying up).
+  EngineStats stats;
+  for (const auto& [id, job] : jobs_) {
+    switch (job->state()) {
+      case JobState::queued: ++stats.queued; break;
+      case JobState::running: ++stats.running; break;
+      default: ++stats.finished; break;
+    }
+  }
+  return stats;
+}
+
+void EngineCore::dequeue(Job& job) {
+  std::lock_guard lock(mutex_);
+  auto it = std::find_if(queue_.begin(), queue_.end(), [&](const auto& queued) { return queued.get() == &job; });
+  if (it == queue_.end()) return;  // running or finished
+  auto held = *it;
+  queue_.erase(it);
+  held->position_ = 0;
+  held->emit(Cancelled{"requested"});
+  retire(held);
+  renumber();
+}
+
+void EngineCore::shutdown() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+    for (auto& job : queue_) {
+      job->request_cancel(Job::CancelReason::shutdown);
+      job->position_ = 0;
+      job->emit(Cancelled{"shutdown"});
+      retire(job);
+    }
+    queue_.clear();
+    for (const auto& job : running_) job->request_cancel(Job::CancelReason::shutdown);
+  }
+  wake_.notify_all();
+  std::lock_guard join(join_mutex_);
+  for (auto& worker : workers_)
+    if (worker.joinable()) worker.join();
+}
+
+void EngineCore::work() {
+  for (;;) {
+    std::shared_ptr<Job> job;
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping (shutdown empties the queue)
+      job = std::move(queue_.front());
+      queue_.pop_front();
+      job->position_ = 0;
+      job->set_running();
+      job->emit(Started{});
+      running_.insert(job);
+      renumber();
+    }
+    JobRunner(*job, *this).run();
+    std::lock_guard lock(mutex_);
+    running_.erase(job);
+    retire(job);
+  }
+}
+
+void EngineCore::renumber() {
+  int position = 0;
+  for (const auto& job : queue_) {
+    if (job->position_ != ++position) {
+      job->position_ = position;
+      job->emit(Queued{position});
+    }
+  }
+}
+
+void EngineCore::retire(const std::shared_ptr<Job>& job) {
+  expiry_.emplace_back(Job::Clock::now() + options.job_ttl, job->id());
+  purge();
+}
+
+void EngineCore::purge() {
+  const auto now = Job::Clock::now();
+  while (!expiry_.empty() && expiry_.front().first <= now) {
+    jobs_.erase(expiry_.front().second);
+    expiry_.pop_front();
+  }
+}
+
+preview::PreviewCapabilities EngineCore::capabilities(const LoadedModel& model) const {
+  const auto& source = model.pipeline->source();
+  return preview::preview_capabilities(static_cast<int>(source.vae_config.latent_channels),
+                                       preview::table_for(source.family), taesd_channels, true);
+}
+
+std::unique_ptr<preview::PreviewDecoder> EngineCore::make_decoder(preview::Method method,
+                                                                  const LoadedModel& model) const {
+  switch (method) {
+    case preview::Method::latent2rgb:
+      return preview::make_latent2rgb_decoder(*preview::table_for(model.pipeline->source().family));
+    case preview::Method::taesd: {
+      std::lock_guard lock(taesd_mutex);
+      return preview::make_taesd_decoder(*taesd);
+    }
+    case preview::Method::vae:
+      return preview::make_vae_decoder(model.pipeline);
+    case preview::Method::none:
+    case preview::Method::auto_:
+      break;
+  }
+  throw std::logic_error("engine: no decoder for preview method " + std::string(preview::method_name(method)));
+}
+
+}  // namespace detail
+
+Engine::Engine(EngineOptions options) : core_(std::make_shared<detail::EngineCore>(std::move(options))) {}
+
+Engine::~Engine() { shutdown(); }
+
+std::shared_ptr<Job> Engine::submit(JobRequest request) { return core_->submit(std::move(request), core_); }
+
+std::shared_ptr<Job> Engine::find(const std::string& id) const { return core_->find(id); }
+
+preview::PreviewCapabilities Engine::capabilities(const std::string& model) {
+  return core_->capabilities(*core_->models.get(model));
+}
+
+EngineStats Engine::stats() const { return core_->stats(); }
+
+void Engine::shutdown() { core_->shutdown(); }
+
+}  // namespace darkroom::engine

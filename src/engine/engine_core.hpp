@@ -1,0 +1,64 @@
+#pragma once
+// The engine's shared state. Jobs hold it weakly (to leave the queue when cancelled); the Engine owns it.
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "darkroom/engine/engine.hpp"
+#include "darkroom/models/tiny_autoencoder.hpp"
+#include "model_cache.hpp"
+
+namespace darkroom::engine {
+
+struct Job::Key {};
+
+namespace detail {
+
+struct EngineCore {
+  explicit EngineCore(EngineOptions options);
+
+  std::shared_ptr<Job> submit(JobRequest request, const std::shared_ptr<EngineCore>& self);
+  std::shared_ptr<Job> find(const std::string& id);
+  EngineStats stats();
+  void shutdown();
+  // Job::cancel on a job still in the queue: it leaves the queue with `cancelled`.
+  void dequeue(Job& job);
+
+  preview::PreviewCapabilities capabilities(const LoadedModel& model) const;
+  // method: available per capabilities(model), not none or auto_.
+  std::unique_ptr<preview::PreviewDecoder> make_decoder(preview::Method method, const LoadedModel& model) const;
+
+  const EngineOptions options;
+  ModelCache models;
+  std::optional<models::TinyDecoder> taesd;
+  std::optional<int64_t> taesd_channels;
+  // Jobs share the tiny decoder module, and wrapping it in a decoder sets its mode (eval()): one at a time.
+  mutable std::mutex taesd_mutex;
+
+ private:
+  void work();
+  // With mutex held:
+  void renumber();                               // queued{position} to every job whose position changed
+  void retire(const std::shared_ptr<Job>& job);  // a job ended: keep it findable for the TTL
+  void purge();                                  // forget jobs past their TTL
+
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<std::shared_ptr<Job>> queue_;
+  std::set<std::shared_ptr<Job>> running_;
+  std::map<std::string, std::shared_ptr<Job>> jobs_;
+  std::deque<std::pair<Job::Clock::time_point, std::string>> expiry_;  // finished jobs, in order of their end
+  bool stopping_ = false;
+
+  std::mutex join_mutex_;
+  std::vector<std::thread> workers_;
+};
+
+}  // namespace detail
+}  // namespace darkroom::engine

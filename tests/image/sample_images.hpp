@@ -1,6 +1,12 @@
 #pragma once
 // Test images for the codec and resize suites, and the measure lossy codecs are judged by.
+#include <gtest/gtest.h>
+
 #include <cmath>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
 #include <cstdint>
 #include <vector>
 
@@ -35,6 +41,21 @@ inline double psnr(const Image& a, const Image& b) {
     }
   const double mse = squared / (3.0 * pixels);
   return mse == 0 ? INFINITY : 10 * std::log10(255.0 * 255.0 / mse);
+}
+
+// decode(bytes) throws std::runtime_error whose message starts with `prefix` and contains `problem`.
+template <typename Decode>
+::testing::AssertionResult decode_fails_with(Decode decode, std::span<const uint8_t> bytes, std::string_view prefix,
+                                             std::string_view problem) {
+  try {
+    decode(bytes);
+  } catch (const std::runtime_error& e) {
+    const std::string message = e.what();
+    if (!message.starts_with(prefix) || message.find(problem) == std::string::npos)
+      return ::testing::AssertionFailure() << "expected \"" << problem << "\" in: " << message;
+    return ::testing::AssertionSuccess() << message;
+  }
+  return ::testing::AssertionFailure() << "decoded without error";
 }
 
 }  // namespace darkroom::image::testing

@@ -1,7 +1,8 @@
 // What previews cost: per-step denoising time with a preview after every step, for each method, as a
-// ratio to no previews, decoded off the loop (the default) and inline; and the time from the start of
-// denoising to the first preview. Full-size SD1.5 architecture with random weights (see
-// sd15_random_model.hpp); the tiny autoencoder is the golden SD-shaped one (random weights, real size).
+// ratio to no previews, decoded off the loop and inline (the engine picks per method by these numbers:
+// PreviewDecoding::by_cost); and the time from the start of denoising to the first preview. Full-size SD1.5
+// architecture with random weights (see sd15_random_model.hpp); the tiny autoencoder is the golden
+// SD-shaped one (random weights, real size).
 // Usage: darkroom_preview_bench [--model-dir DIR] [--threads N] [--size 256] [--steps 4]
 #include <ATen/Parallel.h>
 
@@ -48,16 +49,18 @@ Run run_job(engine::Engine& engine, const std::string& model, preview::Method me
 int main(int argc, char** argv) {
   std::string model_dir = (std::filesystem::temp_directory_path() / "darkroom-bench-sd15-random").string();
   int threads = 2, size = 256, steps = 4;
+  const auto usage = [&] {
+    std::cerr << "usage: " << argv[0] << " [--model-dir DIR] [--threads N] [--size 256] [--steps 4]\n";
+    return 2;
+  };
+  if (argc % 2 == 0) return usage();
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string arg = argv[i];
     if (arg == "--model-dir") model_dir = argv[i + 1];
     else if (arg == "--threads") threads = std::stoi(argv[i + 1]);
     else if (arg == "--size") size = std::stoi(argv[i + 1]);
     else if (arg == "--steps") steps = std::stoi(argv[i + 1]);
-    else {
-      std::cerr << "usage: " << argv[0] << " [--model-dir DIR] [--threads N] [--size 256] [--steps 4]\n";
-      return 2;
-    }
+    else return usage();
   }
   at::set_num_threads(threads);
   bench::ensure_sd15_random_model(model_dir);
@@ -66,7 +69,7 @@ int main(int argc, char** argv) {
     engine::EngineOptions options;
     options.load.vocab = std::string(DARKROOM_GOLDEN_DIR) + "/clip/bpe_simple_vocab_16e6.txt.gz";
     options.taesd = std::string(DARKROOM_GOLDEN_DIR) + "/taesd/taesd_tiny_random_decoder.safetensors";
-    options.inline_previews = inline_previews;
+    options.preview_decoding = inline_previews ? engine::PreviewDecoding::inline_ : engine::PreviewDecoding::off_loop;
     return std::make_unique<engine::Engine>(std::move(options));
   };
   auto off_loop = make_engine(false), inline_ = make_engine(true);

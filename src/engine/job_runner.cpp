@@ -113,7 +113,9 @@ void JobRunner::start_previews() {
   }
   previews_ = std::make_unique<PreviewMaker>(core_.make_decoder(method, *model_), options.max_size,
                                              [this](EventBody body) { job_.emit(std::move(body)); });
-  if (!core_.options.inline_previews) worker_ = std::make_unique<PreviewWorker>(*previews_);
+  const auto where = core_.options.preview_decoding;
+  if (where == PreviewDecoding::off_loop || (where == PreviewDecoding::by_cost && previews_->costly()))
+    worker_ = std::make_unique<PreviewWorker>(*previews_);
 }
 
 void JobRunner::on_phase(pipeline::Phase phase) {

@@ -28,6 +28,7 @@ class PreviewMaker {
  public:
   using Emit = std::function<void(EventBody)>;
   PreviewMaker(std::unique_ptr<preview::PreviewDecoder> decoder, int max_size, Emit emit);
+  bool costly() const { return decoder_->costly(); }
 
   // Emits the preview with the next index. A decoder that throws emits notice preview_failed once and
   // makes no more previews: a preview never fails the job.

@@ -22,6 +22,7 @@ class Latent2RgbDecoder final : public PreviewDecoder {
  public:
   explicit Latent2RgbDecoder(Latent2RgbTable table) : table_(std::move(table)) {}
   std::string_view name() const override { return "latent2rgb"; }
+  bool costly() const override { return false; }
   image::Image decode(const torch::Tensor& latent) override {
     return latent2rgb(one_latent(latent, name(), static_cast<int64_t>(table_.factors.size())), table_);
   }
@@ -38,6 +39,7 @@ class TaesdDecoder final : public PreviewDecoder {
     first_conv_ = decoder_->named_parameters()["1.weight"];
   }
   std::string_view name() const override { return "taesd"; }
+  bool costly() const override { return false; }
   image::Image decode(const torch::Tensor& latent) override {
     torch::NoGradGuard no_grad;
     auto x = one_latent(latent, name(), first_conv_.size(1)).to(first_conv_.device(), torch::kFloat32);
@@ -53,6 +55,7 @@ class VaeDecoder final : public PreviewDecoder {
  public:
   explicit VaeDecoder(std::shared_ptr<const pipeline::StableDiffusion> model) : model_(std::move(model)) {}
   std::string_view name() const override { return "vae"; }
+  bool costly() const override { return true; }
   image::Image decode(const torch::Tensor& latent) override {
     const auto channels = model_->source().vae_config.latent_channels;
     return pipeline::to_images(model_->decode_latents(one_latent(latent, name(), channels))).front();

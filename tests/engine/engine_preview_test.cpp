@@ -27,7 +27,7 @@ std::vector<int> throttle_steps(const preview::PreviewOptions& options, const st
 
 TEST(EnginePreviews, StepsAreExactlyTheThrottles) {
   auto options = tiny_options();
-  options.inline_previews = true;  // every due preview is decoded (off the loop, newest wins)
+  options.preview_decoding = PreviewDecoding::inline_;  // every due preview is decoded (a decoder thread skips stale ones)
   Engine engine(options);
   struct Rule {
     std::string name;
@@ -91,7 +91,7 @@ TEST(EnginePreviews, VaePreviewOfTheLastStepIsTheFinalImage) {
     for (auto source : {preview::Source::denoised, preview::Source::noisy}) {
       SCOPED_TRACE(std::string(inline_previews ? "inline " : "off-loop ") + std::string(preview::source_name(source)));
       auto options = tiny_options();
-      options.inline_previews = inline_previews;
+      options.preview_decoding = inline_previews ? PreviewDecoding::inline_ : PreviewDecoding::off_loop;
       Engine engine(options);
       auto request = tiny_request(8);
       request.preview.method = preview::Method::vae;
@@ -113,7 +113,7 @@ TEST(EnginePreviews, VaePreviewOfTheLastStepIsTheFinalImage) {
 
 TEST(EnginePreviews, NoisyAndDenoisedDifferBeforeTheLastStep) {
   auto options = tiny_options();
-  options.inline_previews = true;
+  options.preview_decoding = PreviewDecoding::inline_;
   Engine engine(options);
   std::map<preview::Source, std::vector<Preview>> previews;
   for (auto source : {preview::Source::denoised, preview::Source::noisy}) {
@@ -146,6 +146,25 @@ TEST(EnginePreviews, OffTheLoopTheNewestSnapshotWins) {
   EXPECT_EQ(previews.back().step, 20);                              // the last step's preview is always delivered...
   EXPECT_EQ(events[events.size() - 2].type(), EventType::preview);  // ...before `completed`
   std::cout << "off-loop vae previews of a 20-step run: " << previews.size() << " decoded\n";
+}
+
+TEST(EnginePreviews, CheapDecodersRunInlineByDefault) {
+  Engine engine(tiny_options());  // PreviewDecoding::by_cost
+  auto request = tiny_request(10);
+  request.preview.method = preview::Method::latent2rgb;
+  const auto events = all_events(*run(engine, request));
+  // Inline, each step's preview comes right after its progress event and before the next step's.
+  int previews = 0;
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    const auto* preview = events[i].as<Preview>();
+    if (!preview) continue;
+    ++previews;
+    ASSERT_GT(i, 0u);
+    const auto* progress = events[i - 1].as<Progress>();
+    ASSERT_NE(progress, nullptr) << "preview " << preview->index << " does not follow a progress event";
+    EXPECT_EQ(progress->step, preview->step);
+  }
+  EXPECT_EQ(previews, 10);
 }
 
 TEST(EnginePreviews, TinyAutoencoderAndAuto) {

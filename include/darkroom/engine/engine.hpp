@@ -26,6 +26,8 @@ namespace darkroom::engine {
 // Model name (JobRequest::model) -> loaded pipeline. Throwing fails the job with error code model_error.
 using ModelLoader = std::function<std::shared_ptr<const pipeline::StableDiffusion>(const std::string& model)>;
 
+enum class PreviewDecoding { by_cost, inline_, off_loop };
+
 struct EngineOptions {
   int workers = 1;                                               // jobs that run at the same time
   std::size_t max_queued = 0;                                    // jobs that may wait for a worker; 0: no limit
@@ -34,9 +36,11 @@ struct EngineOptions {
   // Makes each job's log; empty: MemoryEventLog(max_log_events). The seam for a distributed log.
   std::function<std::shared_ptr<EventLog>()> event_log;
   pipeline::RequestLimits limits;  // every request is validated against these before it runs
-  // Decode previews on the generating thread instead of the job's decoder thread: every due preview is
-  // then decoded, at the cost of the denoising loop (this is what off-loop decoding saves; see docs).
-  bool inline_previews = false;
+  // Where previews are decoded. by_cost (the default): costly decoders (the VAE) on the job's decoder
+  // thread, off the denoising loop, newest snapshot wins; cheap ones (latent2rgb, tiny AE) inline, where
+  // they cost less than the hand-over (docs/performance.md). inline_: every due preview is decoded on
+  // the generating thread. off_loop: every decoder on the decoder thread.
+  PreviewDecoding preview_decoding = PreviewDecoding::by_cost;
   // A tiny autoencoder decoder (safetensors, taesd.py or diffusers AutoencoderTiny keys) for taesd
   // previews of models with matching latent channels. Loaded by the constructor.
   std::optional<std::filesystem::path> taesd;

@@ -6,7 +6,6 @@
 #include <string>
 
 #include "darkroom/image/png.hpp"
-#include "darkroom/sampling/samplers.hpp"
 #include "darkroom/sampling/schedule.hpp"
 
 namespace darkroom::pipeline {

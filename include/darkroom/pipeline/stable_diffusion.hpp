@@ -12,6 +12,7 @@
 
 #include "darkroom/io/model_source.hpp"
 #include "darkroom/pipeline/request.hpp"
+#include "darkroom/sampling/samplers.hpp"
 
 namespace darkroom::pipeline {
 

@@ -26,6 +26,10 @@ class PreviewDecoder {
   // decoder serves one thread at a time (the engine's decoder worker). Throws std::invalid_argument for a
   // latent of the wrong shape or channel count.
   virtual image::Image decode(const torch::Tensor& latent) = 0;
+  // True when one decode costs a sizeable part of a denoising step (the full VAE: about one step). Only
+  // such decoders are worth a thread of their own: for the cheap ones the hand-over to another thread
+  // costs more than the decode (measured in docs/performance.md).
+  virtual bool costly() const = 0;
 };
 
 std::unique_ptr<PreviewDecoder> make_latent2rgb_decoder(Latent2RgbTable table);

@@ -77,6 +77,10 @@ EngineStats EngineCore::stats() {
   // By the jobs' own states, so the numbers agree with what watchers have seen (a job whose terminal event
   // is out counts as finished even while its worker is still tidying up).
   EngineStats stats;
+  stats.steps = steps;
+  stats.step_seconds = step_seconds;
+  stats.preview_decodes = preview_decodes;
+  stats.preview_decode_seconds = preview_decode_seconds;
   for (const auto& [id, job] : jobs_) {
     switch (job->state()) {
       case JobState::queued: ++stats.queued; break;
@@ -165,8 +169,11 @@ void EngineCore::purge() {
 
 preview::PreviewCapabilities EngineCore::capabilities(const LoadedModel& model) const {
   const auto& source = model.pipeline->source();
-  return preview::preview_capabilities(static_cast<int>(source.vae_config.latent_channels),
-                                       preview::table_for(source.family), taesd_channels, true);
+  return capabilities(source.family, static_cast<int>(source.vae_config.latent_channels));
+}
+
+preview::PreviewCapabilities EngineCore::capabilities(io::ModelFamily family, int latent_channels) const {
+  return preview::preview_capabilities(latent_channels, preview::table_for(family), taesd_channels, true);
 }
 
 std::unique_ptr<preview::PreviewDecoder> EngineCore::make_decoder(preview::Method method,
@@ -199,6 +206,10 @@ std::shared_ptr<Job> Engine::find(const std::string& id) const { return core_->f
 
 preview::PreviewCapabilities Engine::capabilities(const std::string& model) {
   return core_->capabilities(*core_->models.get(model));
+}
+
+preview::PreviewCapabilities Engine::capabilities(io::ModelFamily family, int latent_channels) const {
+  return core_->capabilities(family, latent_channels);
 }
 
 EngineStats Engine::stats() const { return core_->stats(); }

@@ -1,5 +1,6 @@
 #pragma once
 // The engine's shared state. Jobs hold it weakly (to leave the queue when cancelled); the Engine owns it.
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <map>
@@ -31,6 +32,7 @@ struct EngineCore {
   void dequeue(Job& job);
 
   preview::PreviewCapabilities capabilities(const LoadedModel& model) const;
+  preview::PreviewCapabilities capabilities(io::ModelFamily family, int latent_channels) const;
   // method: available per capabilities(model), not none or auto_.
   std::unique_ptr<preview::PreviewDecoder> make_decoder(preview::Method method, const LoadedModel& model) const;
 
@@ -40,6 +42,12 @@ struct EngineCore {
   std::optional<int64_t> taesd_channels;
   // Jobs share the tiny decoder module, and wrapping it in a decoder sets its mode (eval()): one at a time.
   mutable std::mutex taesd_mutex;
+
+  // EngineStats' running totals, added to by every job's runner and decoder.
+  std::atomic<uint64_t> steps{0};
+  std::atomic<double> step_seconds{0};
+  std::atomic<uint64_t> preview_decodes{0};
+  std::atomic<double> preview_decode_seconds{0};
 
  private:
   void work();

@@ -3,10 +3,27 @@
 #include <algorithm>
 #include <condition_variable>
 #include <deque>
+#include <map>
 #include <mutex>
 #include <stdexcept>
 
 namespace darkroom::engine {
+
+namespace {
+
+// Shared with the Listening handles, which may outlive the log.
+struct Listeners {
+  std::mutex mutex;  // held while calling them, so unregistering waits for a call in progress
+  std::map<uint64_t, std::function<void()>> by_id;
+  uint64_t next_id = 0;
+
+  void call() {
+    std::lock_guard lock(mutex);
+    for (const auto& [id, listener] : by_id) listener();
+  }
+};
+
+}  // namespace
 
 struct MemoryEventLog::State {
   explicit State(std::size_t cap) : max_events(cap) {}
@@ -19,6 +36,7 @@ struct MemoryEventLog::State {
   uint64_t last_seq = 0;
   uint64_t trimmed_through = 0;  // highest seq dropped by the cap
   bool closed = false;
+  const std::shared_ptr<Listeners> listeners = std::make_shared<Listeners>();
 
   // The first retained event with seq > after. Sequence numbers ascend, so a binary search finds it.
   std::deque<Event>::const_iterator first_after(uint64_t after) const {
@@ -52,6 +70,7 @@ uint64_t MemoryEventLog::append(EventBody body) {
     }
   }
   s.appended.notify_all();
+  s.listeners->call();
   return seq;
 }
 
@@ -107,6 +126,19 @@ LogStats MemoryEventLog::stats() const {
     stats.bytes += approx_bytes(event);
   }
   return stats;
+}
+
+Listening MemoryEventLog::listen(std::function<void()> on_append) {
+  const auto& listeners = state_->listeners;
+  std::lock_guard lock(listeners->mutex);
+  const auto id = listeners->next_id++;
+  listeners->by_id.emplace(id, std::move(on_append));
+  return Listening([weak = std::weak_ptr<Listeners>(listeners), id] {
+    if (const auto set = weak.lock()) {
+      std::lock_guard unregister(set->mutex);
+      set->by_id.erase(id);
+    }
+  });
 }
 
 }  // namespace darkroom::engine

@@ -111,8 +111,12 @@ void JobRunner::start_previews() {
                                                 (reason.empty() ? "no preview method is available" : reason)});
     return;
   }
-  previews_ = std::make_unique<PreviewMaker>(core_.make_decoder(method, *model_), options.max_size,
-                                             [this](EventBody body) { job_.emit(std::move(body)); });
+  previews_ = std::make_unique<PreviewMaker>(
+      core_.make_decoder(method, *model_), options.max_size, [this](EventBody body) { job_.emit(std::move(body)); },
+      [this](double decode_s) {
+        core_.preview_decodes += 1;
+        core_.preview_decode_seconds += decode_s;
+      });
   const auto where = core_.options.preview_decoding;
   if (where == PreviewDecoding::off_loop || (where == PreviewDecoding::by_cost && previews_->costly()))
     worker_ = std::make_unique<PreviewWorker>(*previews_);
@@ -128,6 +132,10 @@ void JobRunner::on_step(const sampling::StepInfo& info) {
   check_cancelled();
   const int done = info.step + 1;
   const double elapsed = seconds(start_);
+  const auto now = Clock::now();
+  core_.steps += 1;
+  core_.step_seconds += std::chrono::duration<double>(now - (done == 1 ? denoise_start_ : last_step_)).count();
+  last_step_ = now;
   const double per_step = seconds(denoise_start_) / done;
   const double eta = (info.total - done) * per_step + model_->decode_estimate_s(job_.request().generation);
   job_.emit(Progress{done, info.total, info.sigma, elapsed, eta});

@@ -32,6 +32,7 @@ class JobRunner {
   detail::EngineCore& core_;
   const Clock::time_point start_ = Clock::now();
   Clock::time_point denoise_start_;
+  Clock::time_point last_step_;
   std::map<std::string, double> timings_;
   std::shared_ptr<LoadedModel> model_;
   std::unique_ptr<PreviewMaker> previews_;

@@ -5,15 +5,18 @@
 
 namespace darkroom::engine {
 
-PreviewMaker::PreviewMaker(std::unique_ptr<preview::PreviewDecoder> decoder, int max_size, Emit emit)
-    : decoder_(std::move(decoder)), max_size_(max_size), emit_(std::move(emit)) {}
+PreviewMaker::PreviewMaker(std::unique_ptr<preview::PreviewDecoder> decoder, int max_size, Emit emit,
+                           Measured measured)
+    : decoder_(std::move(decoder)), max_size_(max_size), emit_(std::move(emit)), measured_(std::move(measured)) {}
 
 void PreviewMaker::make(const PreviewSnapshot& snapshot) {
   if (failed_) return;
   image::Image rgb;
   try {
+    const auto start = std::chrono::steady_clock::now();
     rgb = decoder_->decode(snapshot.latent);
     if (max_size_ > 0) rgb = image::resize_to_fit(rgb, max_size_);
+    if (measured_) measured_(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   } catch (const std::exception& e) {
     failed_ = true;
     emit_(Notice{"preview_failed", std::string(decoder_->name()) + " preview failed, previews stop: " + e.what()});

@@ -27,7 +27,8 @@ struct PreviewSnapshot {
 class PreviewMaker {
  public:
   using Emit = std::function<void(EventBody)>;
-  PreviewMaker(std::unique_ptr<preview::PreviewDecoder> decoder, int max_size, Emit emit);
+  using Measured = std::function<void(double decode_s)>;  // after each successful decode
+  PreviewMaker(std::unique_ptr<preview::PreviewDecoder> decoder, int max_size, Emit emit, Measured measured = {});
   bool costly() const { return decoder_->costly(); }
 
   // Emits the preview with the next index. A decoder that throws emits notice preview_failed once and
@@ -38,6 +39,7 @@ class PreviewMaker {
   std::unique_ptr<preview::PreviewDecoder> decoder_;
   int max_size_;
   Emit emit_;
+  Measured measured_;
   int next_index_ = 0;
   bool failed_ = false;
 };

@@ -122,7 +122,7 @@ torch::Tensor StableDiffusion::encode_image(const torch::Tensor& image01, at::Ge
 GenerationResult StableDiffusion::generate(const GenerationRequest& request, const GenerationObserver& observer) const {
   torch::NoGradGuard no_grad;
   const int scale = latent_scale();
-  validate(request, RequestLimits{}, scale);
+  validate(request, RequestLimits::runnable(), scale);
   auto phase = [&](Phase p) {
     if (observer.on_phase) observer.on_phase(p);
   };

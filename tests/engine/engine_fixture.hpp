@@ -29,6 +29,7 @@ class RecordingLog final : public EventLog {
   uint64_t oldest_seq() const override { return log_.oldest_seq(); }
   bool closed() const override { return log_.closed(); }
   LogStats stats() const override { return log_.stats(); }
+  Listening listen(std::function<void()> on_append) override { return log_.listen(std::move(on_append)); }
 
   std::vector<Event> all() const;
 

@@ -91,6 +91,31 @@ TEST(EventLog, CapTrimsTheOldestAndMovesOldestSeq) {
   EXPECT_EQ(log.events_after(0).front().seq, 7u);
 }
 
+TEST(EventLog, ListenersHearEveryAppendUntilReset) {
+  MemoryEventLog log;
+  std::atomic<int> heard{0};
+  auto listening = log.listen([&] {
+    EXPECT_GT(log.last_seq(), 0u);  // the event is readable by the time the listener runs
+    ++heard;
+  });
+  log.append(progress(1));
+  std::thread writer([&] { log.append(progress(2)); });
+  writer.join();
+  EXPECT_EQ(heard, 2);
+  listening.reset();
+  log.append(progress(3));
+  EXPECT_EQ(heard, 2);
+}
+
+TEST(EventLog, AListeningHandleMayOutliveItsLog) {
+  Listening listening;
+  {
+    MemoryEventLog log;
+    listening = log.listen([] {});
+  }
+  listening.reset();  // must not touch the destroyed log
+}
+
 TEST(Subscription, ReadsInOrderAndEndsAfterTheTerminalEvent) {
   auto log = std::make_shared<MemoryEventLog>();
   log->append(Started{});

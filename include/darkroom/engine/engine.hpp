@@ -68,6 +68,11 @@ struct EngineStats {
   std::size_t queued = 0;
   std::size_t running = 0;
   std::size_t finished = 0;  // within their TTL
+  // Since the engine started, for monitoring (the server's /metrics):
+  uint64_t steps = 0;  // denoising steps run
+  double step_seconds = 0;
+  uint64_t preview_decodes = 0;
+  double preview_decode_seconds = 0;
 };
 
 class Engine {
@@ -86,6 +91,8 @@ class Engine {
   // The preview methods a model offers. Loads the model if it is not loaded yet (throws what the loader
   // throws when it cannot).
   preview::PreviewCapabilities capabilities(const std::string& model);
+  // The same from what a model's files say (family, latent channels), without loading it.
+  preview::PreviewCapabilities capabilities(io::ModelFamily family, int latent_channels) const;
   EngineStats stats() const;
 
   // Stops taking jobs, cancels queued and running ones (reason "shutdown") and joins the workers.

@@ -10,8 +10,10 @@
 // (MemoryEventLog's max_events): then the oldest events go and oldest_seq() says where replay starts.
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <stop_token>
+#include <utility>
 #include <vector>
 
 #include "darkroom/engine/event.hpp"
@@ -23,6 +25,26 @@ struct LogStats {
   std::size_t previews = 0;  // retained (0 or 1)
   std::size_t bytes = 0;     // approx_bytes over the retained events
   uint64_t appended = 0;     // every event ever appended (= last_seq)
+};
+
+// A registration of an append listener (EventLog::listen); destroying or resetting it unregisters.
+class [[nodiscard]] Listening {
+ public:
+  Listening() = default;
+  explicit Listening(std::function<void()> unregister) : unregister_(std::move(unregister)) {}
+  Listening(Listening&& other) noexcept : unregister_(std::exchange(other.unregister_, {})) {}
+  Listening& operator=(Listening&& other) noexcept {
+    reset();
+    unregister_ = std::exchange(other.unregister_, {});
+    return *this;
+  }
+  ~Listening() { reset(); }
+  void reset() {
+    if (unregister_) std::exchange(unregister_, {})();
+  }
+
+ private:
+  std::function<void()> unregister_;
 };
 
 class EventLog {
@@ -49,6 +71,12 @@ class EventLog {
   // True once the terminal event has been appended.
   virtual bool closed() const = 0;
   virtual LogStats stats() const = 0;
+
+  // Calls on_append after every later append, on the appending thread, once the event is readable: the
+  // wake-up for readers that do not block a thread per reader (an event loop serving many streams). It
+  // must be quick and must not register or unregister listeners. Once the handle is reset no call is in
+  // progress or will start.
+  virtual Listening listen(std::function<void()> on_append) = 0;
 };
 
 class MemoryEventLog final : public EventLog {
@@ -66,6 +94,7 @@ class MemoryEventLog final : public EventLog {
   uint64_t oldest_seq() const override;
   bool closed() const override;
   LogStats stats() const override;
+  Listening listen(std::function<void()> on_append) override;
 
  private:
   struct State;

@@ -27,12 +27,18 @@ struct GenerationRequest {
   double strength = 0.75;                     // img2img: fraction of the schedule that is re-noised
 };
 
-// Limits a request must respect; a server may tighten them.
+// Limits a request must respect: the defaults are what a server and the CLI accept unless configured
+// otherwise (engine::EngineOptions::limits).
 struct RequestLimits {
   int max_side = 2048;
   int max_steps = 200;
   int max_batch = 16;
   std::size_t max_prompt_bytes = 16 * 1024;
+
+  // What the pipeline itself can run at all (buffers that can be allocated and indexed, no more steps
+  // than the 1000 training timesteps); policy lives in the caller's limits, which may be wider or
+  // narrower than the defaults.
+  static constexpr RequestLimits runnable() { return {16384, 1000, 1024, std::size_t{1} << 20}; }
 };
 
 // Throws std::invalid_argument naming the offending field and the accepted range.

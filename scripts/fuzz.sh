@@ -37,3 +37,16 @@ for fuzzer in clip_tokenizer_fuzz png_decode_fuzz jpeg_webp_decode_fuzz; do
     -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
     -artifact_prefix="$build/artifacts/$fuzzer-" -print_final_stats=1
 done
+
+# The server's wire library: request bodies (field-name dictionary, one example body per dialect as seeds)
+# and the SSE and msgpack stream framings.
+for fuzzer in request_json_fuzz wire_roundtrip_fuzz; do
+  corpus="$build/corpus/$fuzzer"
+  mkdir -p "$corpus"
+  extra=()
+  [[ $fuzzer == request_json_fuzz ]] && extra=("$root/fuzz/request_json_seeds" -dict="$root/fuzz/request_json.dict")
+  echo "== $fuzzer for ${seconds}s"
+  "$build/fuzz/$fuzzer" "$corpus" "${extra[@]}" \
+    -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
+    -artifact_prefix="$build/artifacts/$fuzzer-" -print_final_stats=1
+done

@@ -12,10 +12,15 @@ packages=(
   libpng-dev              # PNG output with generation parameters in a text chunk
   libjpeg62-turbo-dev     # JPEG previews and images (libjpeg-turbo's libjpeg API)
   libwebp-dev             # WebP previews and images, animated WebP of a generation (libwebpmux/libwebpdemux)
+  libboost1.81-dev libboost-url1.81-dev  # the server: Beast (HTTP, WebSocket) on Asio, URL parsing
   libgtest-dev libgmock-dev  # tests
   libbenchmark-dev        # benchmarks under bench/
   clang libclang-rt-14-dev   # libFuzzer targets for the parsers that face untrusted input
 )
+# node (18 or newer) and npm for the server tests with real JavaScript clients (tests/server/js). Nodesource's
+# nodejs package bundles npm; Debian's splits it out: ask only for the commands that are missing.
+command -v node >/dev/null || packages+=(nodejs)
+command -v npm >/dev/null || packages+=(npm)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -25,3 +30,5 @@ if ((${#missing[@]})); then
   $SUDO apt-get update -q
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
+# The JavaScript test clients at the versions package-lock.json pins (node_modules is not committed).
+npm ci --prefix "$(dirname "$0")/../tests/server/js" --no-audit --no-fund

@@ -5,12 +5,14 @@
 
 #include "fit_preview_command.hpp"
 #include "generate_command.hpp"
+#include "serve_command.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"darkroom: text-to-image generation you can watch develop"};
   app.require_subcommand(1);
   darkroom::cli::add_generate_command(app);
   darkroom::cli::add_fit_preview_command(app);
+  darkroom::cli::add_serve_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

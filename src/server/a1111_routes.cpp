@@ -1,0 +1,200 @@
+// The AUTOMATIC1111 web UI dialect (notes/server_spec.md, "A1111 dialect"): txt2img answered with its
+// images, live progress with preview images, interrupt, and the lists A1111 clients read at start-up.
+// A1111's API has no job ids: progress and interrupt act on the newest txt2img job (ServerState::a1111_job).
+#include <algorithm>
+#include <cctype>
+
+#include "darkroom/preview/preview_image.hpp"
+#include "darkroom/server/a1111.hpp"
+#include "job_result.hpp"
+#include "routes.hpp"
+#include "server_state.hpp"
+
+namespace darkroom::server {
+namespace {
+
+using boost::asio::awaitable;
+using nlohmann::json;
+
+// A1111 shows a live preview every N steps, 10 by default ("show_progress_every_n_steps"), made with its
+// cheap approximate decoder: here the model's auto preview method. PNG, because /progress sends a PNG.
+constexpr int kPreviewEveryNSteps = 10;
+
+const std::string& a1111_model(const ServerState& state) {
+  return state.a1111_model.empty() ? state.defaults.model : state.a1111_model;
+}
+
+// The shape of A1111's error answers for failures that are not about one field.
+json a1111_failure_json(std::string_view kind, const std::string& message) {
+  auto body = a1111_error_json(RequestError("", message));
+  body["error"] = kind;
+  body.erase("field");
+  return body;
+}
+
+// The request parsed, its model resolved and every value checked, with live previews: ready to submit.
+A1111Request prepare(ServerState& state, const Request& http_request) {
+  RequestDefaults defaults = state.defaults;
+  defaults.model = a1111_model(state);
+  auto request = parse_a1111_txt2img(parse_json_body(http_request.body()), defaults);
+  try {
+    request.job.model = state.resolve_model(request.job.model);
+    validate_a1111_request(request, defaults, state.describe_model(request.job.model).latent_scale);
+  } catch (const RequestError& error) {
+    throw error.field() == "model" ? with_field(error, "override_settings.sd_model_checkpoint") : error;
+  }
+  auto& preview = request.job.preview;
+  preview.method = preview::Method::auto_;
+  preview.every_n_steps = kPreviewEveryNSteps;
+  preview.format = image::Format::png;
+  return request;
+}
+
+// A job that ended without images. An interrupted job answers 200 with no images: A1111 answers an
+// interrupted txt2img normally, with what it had (we have no image for an unfinished job).
+std::optional<std::pair<http::status, json>> failure_of(const engine::Event& event) {
+  if (const auto* error = event.as<engine::Error>()) {
+    const auto status = error->code == "invalid_request" ? http::status::unprocessable_entity
+                                                         : http::status::internal_server_error;
+    return std::pair{status, a1111_failure_json(error->code, error->message)};
+  }
+  if (event.as<engine::Cancelled>()->reason == "shutdown")
+    return std::pair{http::status::service_unavailable, a1111_failure_json("stopping", "the server is shutting down")};
+  return std::nullopt;
+}
+
+awaitable<void> txt2img(Exchange& ex) {
+  auto& state = ex.state;
+  const auto request = prepare(state, ex.request);
+  const auto job = state.engine.submit(request.job);
+  state.a1111_job = job;
+  const auto result = co_await await_result(ex, job);
+  if (state.a1111_job == job) state.a1111_job.reset();  // progress is idle again; the images are let go
+  if (!result) co_return;  // the client left
+  if (const auto* done = result->as<engine::Completed>()) {
+    const auto body = a1111_txt2img_response(request, done->images, done->seed);
+    co_await ex.send_json(http::status::ok, body);
+  } else if (const auto failure = failure_of(*result)) {
+    co_await ex.send_json(failure->first, failure->second);
+  } else {
+    const auto body = a1111_txt2img_response(request, {}, request.job.generation.seed);
+    co_await ex.send_json(http::status::ok, body);
+  }
+}
+
+// FastAPI's bool query parameters: true/false, 1/0, yes/no, on/off, any case.
+bool query_flag(const Exchange& ex, const std::string& key) {
+  auto value = ex.query(key);
+  if (!value) return false;
+  std::transform(value->begin(), value->end(), value->begin(), [](unsigned char c) { return std::tolower(c); });
+  for (const char* yes : {"true", "1", "yes", "on"})
+    if (*value == yes) return true;
+  for (const char* no : {"false", "0", "no", "off"})
+    if (*value == no) return false;
+  throw field_error(key, "must be true or false, got '" + *value + "'");
+}
+
+A1111Progress progress_of(const engine::Job& job, bool with_image) {
+  A1111Progress p;
+  if (job.finished()) return p;  // idle
+  const auto& log = *job.events();
+  p.job = "txt2img";
+  p.job_count = 1;
+  p.sampling_steps = job.request().generation.steps;
+  if (const auto event = log.latest(engine::EventType::progress)) {
+    const auto& progress = *event->as<engine::Progress>();
+    p.sampling_step = progress.step;
+    p.sampling_steps = progress.total;
+    p.progress = static_cast<double>(progress.step) / std::max(progress.total, 1);
+    p.eta_relative = progress.eta_s;
+  }
+  if (job.state() == engine::JobState::queued)
+    p.textinfo = "Waiting in the queue (position " + std::to_string(job.position()) + ")";
+  else if (const auto event = log.latest(engine::EventType::phase))
+    p.textinfo = event->as<engine::PhaseChanged>()->phase;
+  if (const auto event = log.latest(engine::EventType::preview); event && with_image) {
+    const auto& options = job.request().preview;
+    p.current_image = event->as<engine::Preview>()->image->encoded(options.format, options.quality);
+  }
+  return p;
+}
+
+awaitable<void> get_progress(Exchange& ex) {
+  const bool skip_image = query_flag(ex, "skip_current_image");
+  const auto& job = ex.state.a1111_job;
+  const auto body = a1111_progress_json(job ? progress_of(*job, !skip_image) : A1111Progress{});
+  co_await ex.send_json(http::status::ok, body);
+}
+
+// /interrupt and /skip: A1111's skip moves on to the next image of a batch run, which here is one job.
+awaitable<void> interrupt(Exchange& ex) {
+  if (ex.state.a1111_job) ex.state.a1111_job->cancel();
+  co_await ex.send_json(http::status::ok, json::object());
+}
+
+awaitable<void> samplers(Exchange& ex) { co_await ex.send_json(http::status::ok, a1111_samplers_json()); }
+
+awaitable<void> sd_models(Exchange& ex) {
+  std::vector<A1111Model> models;
+  for (const auto& model : ex.state.models.list()) models.push_back({model.id, model.path.filename().string()});
+  co_await ex.send_json(http::status::ok, a1111_models_json(models));
+}
+
+awaitable<void> get_options(Exchange& ex) {
+  const json body{{"sd_model_checkpoint", a1111_model(ex.state)}, {"show_progress_every_n_steps", kPreviewEveryNSteps}};
+  co_await ex.send_json(http::status::ok, body);
+}
+
+// Only sd_model_checkpoint changes anything; A1111 clients send many other settings, which are ignored.
+awaitable<void> set_options(Exchange& ex) {
+  const auto body = parse_json_body(ex.request.body());
+  if (const auto it = body.find("sd_model_checkpoint"); it != body.end()) {
+    if (!it->is_string()) throw field_error("sd_model_checkpoint", "must be a string (a model title from /sdapi/v1/sd-models)");
+    try {
+      ex.state.a1111_model = ex.state.resolve_model(it->get<std::string>());
+    } catch (const RequestError& error) {
+      throw with_field(error, "sd_model_checkpoint");
+    }
+  }
+  co_await ex.send_json(http::status::ok, nullptr);
+}
+
+// What the HTTP session would answer in the native shape, in A1111's (FastAPI's 422 for bad requests).
+awaitable<void> with_a1111_errors(Exchange& ex, awaitable<void> (*handler)(Exchange&)) {
+  std::optional<Response> failure;
+  try {
+    co_await handler(ex);
+  } catch (const RequestError& e) {
+    failure = ex.json_response(http::status::unprocessable_entity, a1111_error_json(e));
+  } catch (const engine::QueueFull& e) {
+    ex.state.metrics.rejected_queue_full();
+    failure = ex.json_response(http::status::too_many_requests,
+                               a1111_failure_json("queue_full", "the queue is full (" + std::to_string(e.limit()) +
+                                                                    " jobs waiting); retry later"));
+    failure->set(http::field::retry_after, std::to_string(ex.state.options.retry_after_s));
+  } catch (const engine::EngineStopped&) {
+    failure = ex.json_response(http::status::service_unavailable, a1111_failure_json("stopping", "the server is shutting down"));
+  } catch (const std::exception& e) {
+    failure = ex.json_response(http::status::internal_server_error, a1111_failure_json("internal", e.what()));
+  }
+  if (failure) co_await ex.send(std::move(*failure));
+}
+
+void add(Router& router, http::verb method, std::string path, awaitable<void> (*handler)(Exchange&)) {
+  router.add(method, std::move(path), [handler](Exchange& ex) { return with_a1111_errors(ex, handler); });
+}
+
+}  // namespace
+
+void add_a1111_routes(Router& router) {
+  add(router, http::verb::post, "/sdapi/v1/txt2img", txt2img);
+  add(router, http::verb::get, "/sdapi/v1/progress", get_progress);
+  add(router, http::verb::post, "/sdapi/v1/interrupt", interrupt);
+  add(router, http::verb::post, "/sdapi/v1/skip", interrupt);
+  add(router, http::verb::get, "/sdapi/v1/samplers", samplers);
+  add(router, http::verb::get, "/sdapi/v1/sd-models", sd_models);
+  add(router, http::verb::get, "/sdapi/v1/options", get_options);
+  add(router, http::verb::post, "/sdapi/v1/options", set_options);
+}
+
+}  // namespace darkroom::server

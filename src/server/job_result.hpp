@@ -1,0 +1,21 @@
+#pragma once
+// Answering a generation request with its result, in the same response: what the OpenAI and A1111 APIs
+// do, where the client never learns a job id.
+#include <boost/asio/awaitable.hpp>
+
+#include <memory>
+#include <optional>
+
+#include "darkroom/engine/job.hpp"
+#include "exchange.hpp"
+
+namespace darkroom::server {
+
+// The job's terminal event (completed, error or cancelled), awaited on the event loop. A client that
+// leaves first cannot get the result from anywhere else, so its job is cancelled and this returns nullopt.
+// Watching for the departure reads (and discards) what the client sends meanwhile, so the connection
+// closes after the answer.
+boost::asio::awaitable<std::optional<engine::Event>> await_result(Exchange& exchange,
+                                                                  const std::shared_ptr<engine::Job>& job);
+
+}  // namespace darkroom::server

@@ -1,0 +1,217 @@
+// The native API (docs/server.md): jobs, their event streams, previews and results; capabilities, health
+// and metrics.
+#include <boost/asio/use_awaitable.hpp>
+
+#include <charconv>
+#include <chrono>
+
+#include "darkroom/image/encode.hpp"
+#include "darkroom/image/png.hpp"
+#include "darkroom/pipeline/infotext.hpp"
+#include "darkroom/preview/preview_image.hpp"
+#include "darkroom/sampling/schedule.hpp"
+#include "darkroom/server/request_error.hpp"
+#include "job_streams.hpp"
+#include "routes.hpp"
+#include "server_state.hpp"
+#include "submission.hpp"
+
+namespace darkroom::server {
+namespace {
+
+using boost::asio::awaitable;
+
+// The job named by the {id} segment; nullptr after a 404 has been sent.
+awaitable<std::shared_ptr<engine::Job>> find_job(Exchange& ex) {
+  auto job = ex.state.engine.find(ex.params.at("id"));
+  if (!job) {
+    const auto message = "no job '" + ex.params.at("id") + "' (unknown, or finished longer ago than the job TTL)";
+    co_await ex.send_error(http::status::not_found, "not_found", message, "id");
+  }
+  co_return job;
+}
+
+awaitable<void> post_job(Exchange& ex) {
+  const auto body = parse_json_body(ex.request.body());
+  auto request = parse_native_request(body, ex.state.defaults, false);
+  const auto job = submit_job(ex.state, std::move(request.job));
+  Response response{http::status::accepted, ex.request.version()};
+  response.set(http::field::location, "/v1/jobs/" + job->id());
+  response.set(http::field::content_type, "application/json");
+  response.body() = json_text(submitted_json(*job));
+  co_await ex.send(std::move(response));
+}
+
+awaitable<void> generate(Exchange& ex) {
+  const auto body = parse_json_body(ex.request.body());
+  auto request = parse_native_request(body, ex.state.defaults, true);
+  const auto format = negotiate_stream(ex.request, request.stream);
+  const auto job = submit_job(ex.state, std::move(request.job));
+  ex.state.watchers.adopt(job, request.cancel_on_disconnect);
+  co_await stream_job(ex, job, 0, format);
+}
+
+awaitable<void> get_job(Exchange& ex) {
+  const auto job = co_await find_job(ex);
+  if (!job) co_return;
+  const auto status = job_status_json(*job);
+  co_await ex.send_json(http::status::ok, status);
+}
+
+awaitable<void> get_events(Exchange& ex) {
+  const auto after = resume_cursor(ex);
+  const auto job = co_await find_job(ex);
+  if (!job) co_return;
+  const auto format = negotiate_stream(ex.request, std::nullopt);
+  co_await stream_job(ex, job, after, format);
+}
+
+awaitable<void> cancel_job(Exchange& ex) {
+  const auto job = co_await find_job(ex);
+  if (!job) co_return;
+  const bool was_running = !job->finished();
+  job->cancel();
+  const nlohmann::json body{{"id", job->id()}, {"state", engine::state_name(job->state())}};
+  co_await ex.send_json(was_running ? http::status::accepted : http::status::ok, body);
+}
+
+awaitable<void> get_preview(Exchange& ex) {
+  const auto job = co_await find_job(ex);
+  if (!job) co_return;
+  const auto event = job->events()->latest(engine::EventType::preview);
+  if (!event) {
+    const auto message = "job '" + job->id() + "' has no preview yet";
+    co_await ex.send_error(http::status::not_found, "no_preview", message);
+    co_return;
+  }
+  const auto& preview = *event->as<engine::Preview>();
+  const auto& options = job->request().preview;
+  const auto bytes = preview.image->encoded(options.format, options.quality);
+  Response response{http::status::ok, ex.request.version()};
+  response.set(http::field::content_type, image::content_type(options.format));
+  response.set(http::field::cache_control, "no-store");
+  response.set("X-Darkroom-Preview-Step", std::to_string(preview.step));
+  response.set("X-Darkroom-Preview-Index", std::to_string(preview.index));
+  response.body().assign(bytes->begin(), bytes->end());
+  co_await ex.send(std::move(response));
+}
+
+awaitable<void> get_image(Exchange& ex) {
+  const auto job = co_await find_job(ex);
+  if (!job) co_return;
+  const auto& n = ex.params.at("n");
+  std::size_t index = 0;
+  const auto [end, ec] = std::from_chars(n.data(), n.data() + n.size(), index);
+  const auto event = job->events()->latest(engine::EventType::completed);
+  const auto* done = event ? event->as<engine::Completed>() : nullptr;
+  if (ec != std::errc() || end != n.data() + n.size() || !done || index >= done->images.size()) {
+    std::string message = "job '" + job->id() + "' has no images (state " + std::string(engine::state_name(job->state())) + ")";
+    if (done) message = "job '" + job->id() + "' has images 0.." + std::to_string(done->images.size() - 1) + ", not '" + n + "'";
+    co_await ex.send_error(http::status::not_found, "not_found", message, "n");
+    co_return;
+  }
+  auto format = image::Format::png;
+  if (const auto name = ex.query("format")) {
+    const auto parsed = image::parse_format(*name);
+    if (!parsed) throw field_error("format", "must be png, jpeg or webp, got '" + *name + "'");
+    format = *parsed;
+  }
+  const auto& picture = *done->images[index];
+  std::vector<uint8_t> bytes;
+  if (format == image::Format::png) {
+    const auto parameters = pipeline::infotext(job->request().generation, done->seed, job->request().model);
+    bytes = image::encode_png(picture, {{"parameters", parameters}});
+  } else {
+    bytes = image::encode(picture, format, 90);
+  }
+  std::string body(bytes.begin(), bytes.end());
+  co_await ex.send_bytes(http::status::ok, image::content_type(format), std::move(body));
+}
+
+nlohmann::json names(auto values, auto name_of) {
+  auto out = nlohmann::json::array();
+  for (const auto value : values) out.push_back(name_of(value));
+  return out;
+}
+
+awaitable<void> capabilities(Exchange& ex) {
+  auto& state = ex.state;
+  auto models = nlohmann::json::array();
+  for (const auto& model : state.models.list()) {
+    nlohmann::json entry{{"id", model.id}, {"default", model.id == state.defaults.model}};
+    try {
+      const auto description = state.models.describe(model.id);
+      const auto caps = state.engine.capabilities(description.family, description.latent_channels);
+      auto methods = nlohmann::json::array({"none", "auto"});
+      for (const auto method : {preview::Method::latent2rgb, preview::Method::taesd, preview::Method::vae})
+        if (caps.available(method)) methods.push_back(preview::method_name(method));
+      entry["family"] = io::family_name(description.family);
+      entry["latent_channels"] = description.latent_channels;
+      entry["preview_methods"] = methods;
+      entry["auto_preview"] = preview::method_name(caps.auto_method);
+    } catch (const std::exception& e) {
+      entry["error"] = e.what();  // listed, so an operator sees why it cannot be used
+    }
+    models.push_back(std::move(entry));
+  }
+  const auto& limits = state.options.engine.limits;
+  const nlohmann::json body{{"models", models},
+                         {"default_model", state.defaults.model},
+                         {"samplers", names(sampling::kSamplerKinds, sampling::sampler_name)},
+                         {"schedulers", names(sampling::kSigmaSchedules, sampling::sigma_schedule_name)},
+                         {"spacings", names(sampling::kSpacings, sampling::spacing_name)},
+                         {"preview_methods", {"none", "auto", "latent2rgb", "taesd", "vae"}},
+                         {"preview_formats", {"jpeg", "webp", "png"}},
+                         {"stream_formats", {"sse", "msgpack"}},
+                         {"limits",
+                          {{"max_side", limits.max_side},
+                           {"max_steps", limits.max_steps},
+                           {"max_batch", limits.max_batch},
+                           {"max_prompt_bytes", limits.max_prompt_bytes},
+                           {"max_body_bytes", state.options.max_body_bytes}}}};
+  co_await ex.send_json(http::status::ok, body);
+}
+
+awaitable<void> openai_models(Exchange& ex) {
+  auto data = nlohmann::json::array();
+  for (const auto& model : ex.state.models.list()) {
+    std::error_code ec;
+    const auto modified = std::filesystem::last_write_time(model.path, ec);
+    const auto created = ec ? 0
+                            : std::chrono::duration_cast<std::chrono::seconds>(
+                                  std::chrono::file_clock::to_sys(modified).time_since_epoch())
+                                  .count();
+    data.push_back({{"id", model.id}, {"object", "model"}, {"created", created}, {"owned_by", "darkroom"}});
+  }
+  const nlohmann::json body{{"object", "list"}, {"data", data}};
+  co_await ex.send_json(http::status::ok, body);
+}
+
+awaitable<void> health(Exchange& ex) {
+  const auto stats = ex.state.engine.stats();
+  const nlohmann::json body{{"status", ex.state.stopping ? "stopping" : "ok"}, {"queued", stats.queued}, {"running", stats.running}};
+  co_await ex.send_json(ex.state.stopping ? http::status::service_unavailable : http::status::ok, body);
+}
+
+awaitable<void> metrics(Exchange& ex) {
+  auto text = ex.state.metrics.render(ex.state.engine.stats());
+  co_await ex.send_bytes(http::status::ok, "text/plain; version=0.0.4; charset=utf-8", std::move(text));
+}
+
+}  // namespace
+
+void add_native_routes(Router& router) {
+  router.add(http::verb::post, "/v1/jobs", post_job);
+  router.add(http::verb::post, "/v1/generate", generate);
+  router.add(http::verb::get, "/v1/jobs/{id}", get_job);
+  router.add(http::verb::delete_, "/v1/jobs/{id}", cancel_job);
+  router.add(http::verb::get, "/v1/jobs/{id}/events", get_events);
+  router.add(http::verb::get, "/v1/jobs/{id}/preview", get_preview);
+  router.add(http::verb::get, "/v1/jobs/{id}/images/{n}", get_image);
+  router.add(http::verb::get, "/v1/capabilities", capabilities);
+  router.add(http::verb::get, "/v1/models", openai_models);
+  router.add(http::verb::get, "/health", health);
+  router.add(http::verb::get, "/metrics", metrics);
+}
+
+}  // namespace darkroom::server

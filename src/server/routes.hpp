@@ -1,0 +1,11 @@
+#pragma once
+// The endpoint groups, each registered on the server's router.
+#include "router.hpp"
+
+namespace darkroom::server {
+
+void add_native_routes(Router& router);  // /v1/jobs..., /v1/generate, /v1/capabilities, /v1/models, /health, /metrics
+void add_openai_routes(Router& router);  // POST /v1/images/generations
+void add_a1111_routes(Router& router);   // /sdapi/v1/...
+
+}  // namespace darkroom::server

@@ -1,0 +1,63 @@
+#pragma once
+// What every route and session of one server shares. Lives as long as the server; touched from the
+// event-loop thread except where a member says otherwise.
+#include <boost/asio/any_io_executor.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "darkroom/engine/engine.hpp"
+#include "darkroom/server/request_json.hpp"
+#include "darkroom/server/server.hpp"
+#include "darkroom/text/clip_tokenizer.hpp"
+#include "metrics.hpp"
+#include "model_registry.hpp"
+#include "stream_watchers.hpp"
+
+namespace darkroom::server {
+
+struct ServerState {
+  ServerState(const ServerOptions& options, boost::asio::any_io_executor executor);
+
+  const ServerOptions options;
+  boost::asio::any_io_executor executor;  // the event loop's
+  ModelRegistry models;
+  RequestDefaults defaults;  // default model id and the request limits
+  engine::Engine engine;     // any thread
+  StreamWatchers watchers;
+  Metrics metrics;                     // any thread
+  std::atomic<bool> stopping{false};   // set by Server::stop(): streams end, new requests get 503
+  // A1111's API has no job ids: /sdapi/v1/progress and /interrupt act on the newest job submitted
+  // through /sdapi/v1/txt2img.
+  std::shared_ptr<engine::Job> a1111_job;
+
+  // Sessions that wind down on their own when the server stops (WebSockets close once their jobs'
+  // terminal events are out). The hook runs on the loop; it is removed when the handle is destroyed.
+  [[nodiscard]] std::shared_ptr<void> on_stop(std::function<void()> hook);
+  void run_stop_hooks();
+  // POST /sdapi/v1/options' sd_model_checkpoint: the model of later txt2img calls that name none
+  // ("": defaults.model).
+  std::string a1111_model;
+  // Prompt tokenizers for the OpenAI dialect's usage counts, loaded on first use, by model id ("" for the
+  // engine's --vocab, which serves every model).
+  std::map<std::string, std::shared_ptr<const text::ClipTokenizer>> tokenizers;
+
+  // The id a request's "model" resolves to (its own or the default); throws RequestError (field "model")
+  // for an id that names no model, listing the ones there are.
+  std::string resolve_model(const std::string& id) const;
+  // What a resolved model id's files say; throws RequestError (field "model") when they cannot be read.
+  ModelDescription describe_model(const std::string& id) const;
+  // Parses nothing: checks a parsed job against its model (exists, ranges with its latent scale).
+  void validate(engine::JobRequest& job) const;
+
+ private:
+  std::map<uint64_t, std::function<void()>> stop_hooks_;
+  uint64_t next_hook_ = 0;
+};
+
+}  // namespace darkroom::server

@@ -1,0 +1,287 @@
+#include "websocket_session.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/channel.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/websocket.hpp>
+
+#include <map>
+
+#include "darkroom/preview/preview_image.hpp"
+#include "darkroom/server/event_json.hpp"
+#include "darkroom/server/request_error.hpp"
+#include "event_feed.hpp"
+#include "server_state.hpp"
+#include "submission.hpp"
+
+namespace darkroom::server {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+using asio::awaitable;
+using asio::use_awaitable;
+
+struct Frame {
+  bool binary = false;
+  std::string data;
+  bool close = false;  // the last frame: a close (going away) after everything queued before it
+};
+using FrameChannel = asio::experimental::channel<void(boost::system::error_code, Frame)>;
+constexpr std::size_t kQueuedFrames = 8;  // a slow client stalls its subscriptions here; the log coalesces
+
+void put_u32(std::string& out, uint32_t value) {
+  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>((value >> shift) & 0xff));
+}
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(ServerState& state, beast::tcp_stream stream)
+      : state_(state), ws_(std::move(stream)), frames_(ws_.get_executor(), kQueuedFrames) {}
+
+  awaitable<void> run(Request request) {
+    auto timeouts = websocket::stream_base::timeout::suggested(beast::role_type::server);
+    timeouts.idle_timeout = 2 * state_.options.heartbeat;  // a ping goes out after half of it
+    ws_.set_option(timeouts);
+    ws_.set_option(websocket::stream_base::decorator(
+        [](websocket::response_type& response) { response.set(http::field::server, "darkroom"); }));
+    const auto [ec] = co_await ws_.async_accept(request, asio::as_tuple(use_awaitable));
+    if (ec) co_return;
+    state_.metrics.websocket_opened();
+    const auto hook = state_.on_stop([weak = weak_from_this()] {
+      if (const auto self = weak.lock()) self->wind_down();
+    });
+    asio::co_spawn(ws_.get_executor(), write_loop(shared_from_this()), asio::detached);
+    co_await read_loop();
+    for (auto& [id, signal] : subscriptions_) signal->emit(asio::cancellation_type::terminal);
+    subscriptions_.clear();
+    frames_.close();
+    state_.metrics.websocket_closed();
+  }
+
+  // The server is stopping: every job has been cancelled, so each subscription is about to deliver its
+  // terminal event; close the connection once they all have.
+  void wind_down() {
+    stopping_ = true;
+    close_if_done();
+  }
+
+ private:
+  awaitable<void> read_loop() {
+    for (;;) {
+      beast::flat_buffer buffer;
+      const auto [ec, n] = co_await ws_.async_read(buffer, asio::as_tuple(use_awaitable));
+      if (ec) co_return;
+      if (ws_.got_binary()) {
+        send_error("invalid_message", "messages are JSON text frames", "");
+        continue;
+      }
+      handle(beast::buffers_to_string(buffer.data()));
+    }
+  }
+
+  static awaitable<void> write_loop(std::shared_ptr<Session> self) {
+    for (;;) {
+      auto [ec, frame] = co_await self->frames_.async_receive(asio::as_tuple(use_awaitable));
+      if (ec) co_return;
+      if (frame.close) {
+        const websocket::close_reason reason(websocket::close_code::going_away);
+        co_await self->ws_.async_close(reason, asio::as_tuple(use_awaitable));
+        self->frames_.close();
+        co_return;
+      }
+      self->ws_.binary(frame.binary);
+      const auto [write_ec, n] = co_await self->ws_.async_write(asio::buffer(frame.data), asio::as_tuple(use_awaitable));
+      if (write_ec) {
+        self->frames_.close();
+        co_return;
+      }
+      self->state_.metrics.sent(frame.data.size());
+    }
+  }
+
+  // Control messages answer without waiting (try_send): a client that floods commands while not reading
+  // loses replies rather than growing the queue.
+  void send_text(const nlohmann::json& message) {
+    Frame frame{false, json_text(message), false};
+    frames_.try_send(boost::system::error_code{}, std::move(frame));
+  }
+
+  void close_if_done() {
+    if (!stopping_ || !subscriptions_.empty() || close_sent_) return;
+    close_sent_ = true;
+    Frame frame{false, {}, true};
+    frames_.try_send(boost::system::error_code{}, std::move(frame));
+  }
+
+  void send_error(std::string_view code, std::string_view message, std::string_view field,
+                  const nlohmann::json& request_id = nullptr) {
+    nlohmann::json error{{"type", "error"}, {"code", code}, {"message", message}};
+    if (!field.empty()) error["field"] = field;
+    if (!request_id.is_null()) error["request_id"] = request_id;
+    send_text(error);
+  }
+
+  void handle(const std::string& text) {
+    nlohmann::json message, request_id;
+    try {
+      message = parse_json_body(text);
+      request_id = message.value("request_id", nlohmann::json());
+      const auto type = message.value("type", std::string());
+      if (type == "submit") submit(message, request_id);
+      else if (type == "subscribe") subscribe(job_named(message), after_of(message));
+      else if (type == "unsubscribe") unsubscribe(message.value("job_id", std::string()));
+      else if (type == "cancel") cancel(job_named(message));
+      else if (type == "feature_flags") metadata_ = message.contains("data") && message["data"].is_object() &&
+                                               message["data"].value("supports_preview_metadata", false);
+      else throw field_error("type", "must be submit, subscribe, unsubscribe, cancel or feature_flags, got '" + type + "'");
+    } catch (const RequestError& e) {
+      send_error("invalid_request", e.what(), e.field(), request_id);
+    } catch (const engine::QueueFull& e) {
+      state_.metrics.rejected_queue_full();
+      send_error("queue_full", "the queue is full (" + std::to_string(e.limit()) + " jobs waiting); retry later", "", request_id);
+    } catch (const engine::EngineStopped& e) {
+      send_error("stopping", e.what(), "", request_id);
+    } catch (const std::exception& e) {
+      send_error("invalid_request", e.what(), "", request_id);
+    }
+  }
+
+  void submit(const nlohmann::json& message, const nlohmann::json& request_id) {
+    if (!message.contains("request") || !message["request"].is_object())
+      throw field_error("request", "submit needs a \"request\" object (the native request body)");
+    auto request = parse_native_request(message["request"], state_.defaults, false);
+    const auto job = submit_job(state_, std::move(request.job));
+    state_.watchers.adopt(job, request.cancel_on_disconnect);
+    nlohmann::json reply{{"type", "submitted"}, {"job_id", job->id()}};
+    if (!request_id.is_null()) reply["request_id"] = request_id;
+    send_text(reply);
+    subscribe(job, 0);
+  }
+
+  std::shared_ptr<engine::Job> job_named(const nlohmann::json& message) const {
+    const auto it = message.find("job_id");
+    if (it == message.end() || !it->is_string()) throw field_error("job_id", "must be a job id string");
+    auto job = state_.engine.find(it->get<std::string>());
+    if (!job) throw field_error("job_id", "no job '" + it->get<std::string>() + "' (unknown, or past its TTL)");
+    return job;
+  }
+
+  static uint64_t after_of(const nlohmann::json& message) {
+    const auto it = message.find("after");
+    if (it == message.end() || it->is_null()) return 0;
+    if (!it->is_number_unsigned()) throw field_error("after", "must be an event sequence number (0 or more)");
+    return it->get<uint64_t>();
+  }
+
+  void subscribe(const std::shared_ptr<engine::Job>& job, uint64_t after) {
+    unsubscribe(job->id());  // a second subscribe restarts from the new cursor
+    auto signal = std::make_shared<asio::cancellation_signal>();
+    subscriptions_[job->id()] = signal;
+    asio::co_spawn(ws_.get_executor(), forward(shared_from_this(), job, after, signal),
+                   asio::bind_cancellation_slot(signal->slot(), asio::detached));
+  }
+
+  void unsubscribe(const std::string& job_id) {
+    if (auto it = subscriptions_.find(job_id); it != subscriptions_.end()) {
+      it->second->emit(asio::cancellation_type::terminal);
+      subscriptions_.erase(it);
+    }
+  }
+
+  void cancel(const std::shared_ptr<engine::Job>& job) {
+    job->cancel();
+    send_text({{"type", "cancelling"}, {"job_id", job->id()}});
+  }
+
+  // One job's events to this client, until its terminal event or the subscription's cancellation.
+  static awaitable<void> forward(std::shared_ptr<Session> self, std::shared_ptr<engine::Job> job, uint64_t after,
+                                 std::shared_ptr<asio::cancellation_signal> signal) {
+    co_await forward_events(self, job, after);
+    // Done (terminal event sent, or cancelled): leave the table unless a newer subscription took the slot.
+    if (auto it = self->subscriptions_.find(job->id()); it != self->subscriptions_.end() && it->second == signal)
+      self->subscriptions_.erase(it);
+    self->close_if_done();
+  }
+
+  static awaitable<void> forward_events(const std::shared_ptr<Session>& self, const std::shared_ptr<engine::Job>& job,
+                                        uint64_t after) {
+    EventFeed feed(job, after, self->ws_.get_executor());
+    const auto watch = self->state_.watchers.watch(job);
+    const EventEncoding encoding{job->id(), job->request().preview, false, {}};
+    if (feed.truncated()) {
+      auto gap = replay_truncated_json(job->id(), after, feed.oldest_seq());
+      gap["event"] = gap["type"];
+      gap["type"] = "event";
+      Frame frame{false, json_text(gap), false};
+      if (!co_await self->push(std::move(frame))) co_return;
+    }
+    while (!feed.ended()) {
+      const auto event = co_await feed.next(std::chrono::hours(1));
+      if (!event) {
+        if ((co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none) co_return;
+        continue;
+      }
+      if (const auto* preview = event->as<engine::Preview>()) {
+        auto frame = self->preview_frame(*event, *preview, encoding);
+        if (!co_await self->push(std::move(frame))) co_return;
+        continue;
+      }
+      auto json = event_json(*event, encoding);
+      json["event"] = json["type"];
+      json["type"] = "event";
+      Frame frame{false, json_text(json), false};
+      if (!co_await self->push(std::move(frame))) co_return;
+    }
+  }
+
+  // Waits while the client is behind (the channel is full); false once the session is closing.
+  awaitable<bool> push(Frame frame) {
+    const auto [ec] = co_await frames_.async_send(boost::system::error_code{}, std::move(frame), asio::as_tuple(use_awaitable));
+    co_return !ec;
+  }
+
+  Frame preview_frame(const engine::Event& event, const engine::Preview& preview, const EventEncoding& encoding) const {
+    auto format = encoding.preview.format;
+    std::string frame;
+    if (metadata_) {
+      const nlohmann::json meta{{"job_id", encoding.job_id}, {"seq", event.seq},     {"step", preview.step},
+                                {"total", preview.total},    {"index", preview.index}, {"sigma", preview.sigma},
+                                {"method", preview.method},  {"content_type", image::content_type(format)}};
+      const auto text = json_text(meta);
+      put_u32(frame, 4);
+      put_u32(frame, static_cast<uint32_t>(text.size()));
+      frame += text;
+    } else {
+      if (format == image::Format::webp) format = image::Format::jpeg;  // type 1 knows JPEG (1) and PNG (2) only
+      put_u32(frame, 1);
+      put_u32(frame, format == image::Format::png ? 2 : 1);
+    }
+    const auto bytes = preview.image->encoded(format, encoding.preview.quality);
+    frame.append(bytes->begin(), bytes->end());
+    return Frame{true, std::move(frame), false};
+  }
+
+  ServerState& state_;
+  websocket::stream<beast::tcp_stream> ws_;
+  FrameChannel frames_;
+  std::map<std::string, std::shared_ptr<asio::cancellation_signal>> subscriptions_;
+  bool metadata_ = false;
+  bool stopping_ = false;
+  bool close_sent_ = false;
+};
+
+}  // namespace
+
+awaitable<void> run_websocket(ServerState& state, beast::tcp_stream stream, Request request) {
+  stream.expires_never();  // the WebSocket stream's own timeouts apply from here
+  const auto session = std::make_shared<Session>(state, std::move(stream));
+  co_await session->run(std::move(request));
+}
+
+}  // namespace darkroom::server

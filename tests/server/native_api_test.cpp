@@ -1,0 +1,232 @@
+// The native API end to end over loopback: submit, watch (SSE and msgpack), status, preview, results,
+// cancel, queue limits, auth, CORS, metrics and shutdown, against a real server and the tiny model.
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "darkroom/image/png.hpp"
+#include "darkroom/server/msgpack_frame.hpp"
+#include "darkroom/server/sse.hpp"
+#include "server_fixture.hpp"
+
+namespace darkroom::server::testing {
+namespace {
+
+using namespace std::chrono_literals;
+namespace http = boost::beast::http;
+
+std::vector<SseEvent> sse_events(const std::string& body) {
+  SseParser parser;
+  return parser.feed(body);
+}
+
+std::string submit(uint16_t port, const nlohmann::json& body) {
+  const auto reply = post_json(port, "/v1/jobs", body);
+  EXPECT_EQ(reply.status, 202u) << reply.body;
+  return reply.json().at("id").get<std::string>();
+}
+
+TEST(NativeApi, HealthAndCapabilities) {
+  TestServer server;
+  EXPECT_EQ(get(server.port(), "/health").json().at("status"), "ok");
+  const auto caps = get(server.port(), "/v1/capabilities").json();
+  EXPECT_EQ(caps.at("default_model"), "sd1_tiny");
+  std::map<std::string, nlohmann::json> models;
+  for (const auto& model : caps.at("models")) models[model.at("id")] = model;
+  ASSERT_TRUE(models.contains("sd1_tiny"));
+  EXPECT_EQ(models["sd1_tiny"].at("family"), "SD1.x");
+  EXPECT_EQ(models["sd1_tiny"].at("preview_methods"), nlohmann::json({"none", "auto", "latent2rgb", "vae"}));
+  EXPECT_EQ(models["sd1_tiny"].at("auto_preview"), "latent2rgb");
+  ASSERT_TRUE(models.contains("sdxl_tiny"));
+  EXPECT_TRUE(models["sdxl_tiny"].contains("error"));  // listed, with why it cannot be used
+  EXPECT_NE(std::find(caps.at("samplers").begin(), caps.at("samplers").end(), "dpm++2m"), caps.at("samplers").end());
+  const auto openai = get(server.port(), "/v1/models").json();
+  EXPECT_EQ(openai.at("object"), "list");
+  EXPECT_EQ(openai.at("data").size(), 2u);
+}
+
+TEST(NativeApi, SubmitWatchOverSseAndFetchTheResult) {
+  TestServer server;
+  auto body = tiny_request(6);
+  body["preview"] = {{"method", "latent2rgb"}, {"every_n_steps", 2}};
+  const auto reply = post_json(server.port(), "/v1/jobs", body);
+  ASSERT_EQ(reply.status, 202u) << reply.body;
+  const auto submitted = reply.json();
+  const auto id = submitted.at("id").get<std::string>();
+  EXPECT_EQ(reply.header("location"), "/v1/jobs/" + id);
+  EXPECT_EQ(submitted.at("events_url"), "/v1/jobs/" + id + "/events");
+
+  const auto stream = get(server.port(), submitted.at("events_url"));
+  EXPECT_EQ(stream.status, 200u);
+  EXPECT_EQ(stream.header("content-type"), "text/event-stream; charset=utf-8");
+  EXPECT_EQ(stream.header("cache-control"), "no-cache");
+  EXPECT_EQ(stream.header("x-accel-buffering"), "no");
+  EXPECT_EQ(stream.header("content-encoding"), "");
+  EXPECT_TRUE(stream.body.starts_with("retry: "));
+  const auto events = sse_events(stream.body);
+  ASSERT_FALSE(events.empty());
+  int progress = 0, previews = 0;
+  uint64_t last_id = 0;
+  for (const auto& event : events) {
+    const auto id_number = std::stoull(event.id);
+    EXPECT_GT(id_number, last_id);
+    last_id = id_number;
+    const auto data = nlohmann::json::parse(event.data);
+    EXPECT_EQ(data.at("type"), event.event);
+    EXPECT_EQ(data.at("seq"), id_number);
+    if (event.event == "progress") EXPECT_EQ(data.at("step"), ++progress);
+    if (event.event == "preview") {
+      ++previews;
+      EXPECT_EQ(data.at("content_type"), "image/jpeg");
+      EXPECT_FALSE(data.at("image").get<std::string>().empty());
+    }
+  }
+  EXPECT_EQ(events.front().event, "queued");
+  EXPECT_EQ(events.back().event, "completed");
+  EXPECT_EQ(progress, 6);
+  // Steps 2, 4, 6, less those superseded before this reader connected (the newest always stays).
+  EXPECT_GE(previews, 1);
+  EXPECT_LE(previews, 3);
+
+  const auto status = get(server.port(), "/v1/jobs/" + id).json();
+  EXPECT_EQ(status.at("state"), "completed");
+  EXPECT_EQ(status.at("progress").at("step"), 6);
+  EXPECT_EQ(status.at("seed"), 42);
+  ASSERT_EQ(status.at("images").size(), 1u);
+  const auto png = get(server.port(), status.at("images")[0]);
+  EXPECT_EQ(png.header("content-type"), "image/png");
+  const auto image = image::decode_png({reinterpret_cast<const uint8_t*>(png.body.data()), png.body.size()});
+  EXPECT_EQ(image.width, 64);
+  EXPECT_NE(png.body.find("parameters"), std::string::npos);  // the A1111 infotext chunk
+  EXPECT_TRUE(get(server.port(), status.at("images")[0].get<std::string>() + "?format=webp").body.starts_with("RIFF"));
+  EXPECT_EQ(get(server.port(), "/v1/jobs/" + id + "/images/1").status, 404u);
+
+  const auto preview = get(server.port(), "/v1/jobs/" + id + "/preview");
+  EXPECT_EQ(preview.status, 200u);
+  EXPECT_EQ(preview.header("content-type"), "image/jpeg");
+  EXPECT_EQ(preview.header("x-darkroom-preview-step"), "6");
+}
+
+TEST(NativeApi, ResumeFromACursor) {
+  TestServer server;
+  const auto id = submit(server.port(), tiny_request(5));
+  const auto all = sse_events(get(server.port(), "/v1/jobs/" + id + "/events").body);
+  ASSERT_GT(all.size(), 6u);
+  const auto resumed = sse_events(get(server.port(), "/v1/jobs/" + id + "/events", {{"Last-Event-ID", all[3].id}}).body);
+  ASSERT_EQ(resumed.size(), all.size() - 4);
+  for (std::size_t i = 0; i < resumed.size(); ++i) EXPECT_EQ(resumed[i], all[i + 4]);
+  const auto by_query = sse_events(get(server.port(), "/v1/jobs/" + id + "/events?after=" + all[3].id).body);
+  EXPECT_EQ(by_query, resumed);
+  const auto bad = get(server.port(), "/v1/jobs/" + id + "/events?after=abc");
+  EXPECT_EQ(bad.status, 400u);
+  EXPECT_EQ(bad.json().at("error").at("field"), "after");
+}
+
+TEST(NativeApi, GenerateStreamsMsgpackFrames) {
+  TestServer server;
+  auto body = tiny_request(3);
+  body["preview"] = {{"method", "latent2rgb"}};
+  const auto reply = post_json(server.port(), "/v1/generate", body, {{"Accept", "application/vnd.msgpack"}});
+  ASSERT_EQ(reply.status, 200u);
+  EXPECT_EQ(reply.header("content-type"), "application/vnd.msgpack");
+  MsgpackFrameReader reader;
+  const auto frames = reader.feed(reply.body);
+  ASSERT_FALSE(frames.empty());
+  EXPECT_EQ(frames.front().at("type"), "queued");
+  EXPECT_EQ(frames.back().at("type"), "completed");
+  EXPECT_EQ(frames.back().at("event_type"), "final");
+  int previews = 0;
+  for (const auto& frame : frames) {
+    EXPECT_EQ(frame.at("job_id"), reply.header("x-darkroom-job-id"));
+    if (frame.at("type") != "preview") continue;
+    ++previews;
+    EXPECT_TRUE(frame.at("image").is_binary());
+    EXPECT_EQ(frame.at("event_type"), "intermediate");
+  }
+  EXPECT_GE(previews, 1);  // one per step, less any superseded while the stream was behind
+}
+
+TEST(NativeApi, CancelARunningJob) {
+  TestServer server;
+  const auto id = submit(server.port(), tiny_request(1000));
+  std::this_thread::sleep_for(200ms);
+  const auto cancel = request(server.port(), http::verb::delete_, "/v1/jobs/" + id);
+  EXPECT_EQ(cancel.status, 202u);
+  const auto events = sse_events(get(server.port(), "/v1/jobs/" + id + "/events").body);
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events.back().event, "cancelled");
+  EXPECT_EQ(get(server.port(), "/v1/jobs/" + id).json().at("state"), "cancelled");
+  EXPECT_EQ(request(server.port(), http::verb::delete_, "/v1/jobs/" + id).status, 200u);  // already over
+  EXPECT_EQ(request(server.port(), http::verb::delete_, "/v1/jobs/nope").status, 404u);
+}
+
+TEST(NativeApi, AFullQueueAnswers429WithRetryAfter) {
+  auto options = tiny_server_options();
+  options.engine.workers = 1;
+  options.engine.max_queued = 1;
+  TestServer server(options);
+  const auto running = submit(server.port(), tiny_request(1000));
+  const auto queued = submit(server.port(), tiny_request(4));
+  const auto refused = post_json(server.port(), "/v1/jobs", tiny_request(4));
+  EXPECT_EQ(refused.status, 429u);
+  EXPECT_EQ(refused.header("retry-after"), "5");
+  EXPECT_EQ(refused.json().at("error").at("code"), "queue_full");
+  EXPECT_EQ(get(server.port(), "/v1/jobs/" + queued).json().at("position"), 1);
+  request(server.port(), http::verb::delete_, "/v1/jobs/" + queued);
+  request(server.port(), http::verb::delete_, "/v1/jobs/" + running);
+  const auto metrics = get(server.port(), "/metrics").body;
+  EXPECT_NE(metrics.find("darkroom_queue_full_total 1"), std::string::npos) << metrics;
+}
+
+TEST(NativeApi, ApiKeyAndCors) {
+  auto options = tiny_server_options();
+  options.api_key = "sesame";
+  options.cors_origin = "*";
+  TestServer server(options);
+  const auto denied = get(server.port(), "/v1/capabilities");
+  EXPECT_EQ(denied.status, 401u);
+  EXPECT_EQ(denied.header("www-authenticate"), "Bearer");
+  EXPECT_EQ(get(server.port(), "/v1/capabilities", {{"Authorization", "Bearer sesame"}}).status, 200u);
+  EXPECT_EQ(get(server.port(), "/v1/capabilities?access_token=sesame").status, 200u);
+  EXPECT_EQ(get(server.port(), "/v1/capabilities", {{"Authorization", "Bearer wrong"}}).status, 401u);
+  const auto health = get(server.port(), "/health");
+  EXPECT_EQ(health.status, 200u);
+  EXPECT_EQ(health.header("access-control-allow-origin"), "*");
+  const auto preflight = request(server.port(), http::verb::options, "/v1/jobs");
+  EXPECT_EQ(preflight.status, 204u);
+  EXPECT_NE(preflight.header("access-control-allow-headers").find("Last-Event-ID"), std::string::npos);
+}
+
+TEST(NativeApi, NoCorsHeadersUnlessConfigured) {
+  TestServer server;
+  EXPECT_EQ(get(server.port(), "/health").header("access-control-allow-origin"), "");
+}
+
+TEST(NativeApi, MetricsCountStepsAndStreams) {
+  TestServer server;
+  const auto id = submit(server.port(), tiny_request(3));
+  get(server.port(), "/v1/jobs/" + id + "/events");
+  const auto metrics = get(server.port(), "/metrics");
+  EXPECT_EQ(metrics.header("content-type"), "text/plain; version=0.0.4; charset=utf-8");
+  for (const auto* line : {"darkroom_step_seconds_count 3", "darkroom_streams_total 1", "darkroom_streams_connected 0",
+                           "darkroom_jobs{state=\"finished\"} 1", "darkroom_queue_depth 0"})
+    EXPECT_NE(metrics.body.find(line), std::string::npos) << line << "\n" << metrics.body;
+}
+
+TEST(NativeApi, StopEndsOpenStreamsWithATerminalEvent) {
+  auto server = std::make_unique<TestServer>();
+  const auto port = server->port();
+  const auto id = submit(port, tiny_request(1000));
+  std::string body;
+  std::thread reader([&] { body = get(port, "/v1/jobs/" + id + "/events").body; });
+  std::this_thread::sleep_for(300ms);
+  server.reset();  // stop(): the job is cancelled and the stream gets its terminal event before the end
+  reader.join();
+  const auto events = sse_events(body);
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events.back().event, "cancelled");
+  EXPECT_EQ(nlohmann::json::parse(events.back().data).at("reason"), "shutdown");
+}
+
+}  // namespace
+}  // namespace darkroom::server::testing

@@ -56,7 +56,7 @@ test('an SSE stream idling on a queued job receives ": keep-alive" comments ever
   const comments = records.filter((r) => r.comment !== undefined);
   assert.equal(comments.length, 2, `records: ${JSON.stringify(records)}`);
   for (const c of comments) assert.equal(c.comment, 'keep-alive');
-  assert.ok(comments[1].at < 3500, `two heartbeats within 3.5 s (got them at ${comments.map((c) => c.at)} ms)`);
+  assert.ok(comments[1].at < 6000, `two heartbeats within 6 s (got them at ${comments.map((c) => c.at)} ms)`);
   assert.ok(comments[1].at - comments[0].at > 500, 'heartbeats are spaced by about --heartbeat');
   assert.equal((await requestJson(server.base, 'GET', queued.status_url)).body.state, 'queued');
 });

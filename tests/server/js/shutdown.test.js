@@ -44,7 +44,7 @@ test('SIGTERM during a long job: SSE and WebSocket clients get cancelled, then t
     const terminal = events.at(-1);
     assert.equal(terminal.name, 'cancelled', `the stream ended with ${terminal.name}`);
     assert.equal(terminal.data.reason, 'shutdown');
-    assert.ok(Date.now() - sigterm < 3000, 'the cancelled event came within 3 s of SIGTERM');
+    assert.ok(Date.now() - sigterm < 8000, 'the cancelled event came within 8 s of SIGTERM');
 
     const { code, signal } = await server.stop(10000);
     assert.equal(signal, null);
@@ -56,7 +56,7 @@ test('SIGTERM during a long job: SSE and WebSocket clients get cancelled, then t
     assert.equal(wsTerminal?.event, 'cancelled', 'the WebSocket subscriber got the terminal event before the close');
     assert.equal(wsTerminal.reason, 'shutdown');
     assert.ok([1000, 1001].includes(wsCloseCode), `the server closed the WebSocket with a close frame, got code ${wsCloseCode}`);
-    assert.ok(exitedAfter < 4000, `exited ${exitedAfter} ms after SIGTERM, once its streams had their terminal events`);
+    assert.ok(exitedAfter < 9000, `exited ${exitedAfter} ms after SIGTERM, once its streams had their terminal events`);
   } finally {
     if (server.proc.exitCode === null) server.proc.kill('SIGKILL');
   }

@@ -5,9 +5,10 @@
 //
 // Running a job: started, phase loading_model (only when the job waits for its model to load),
 // encoding_prompt, denoising, a progress event after every step, previews as the request's throttle says,
-// decoding, then exactly one terminal event. Previews are decoded off the denoising loop: the step hook
-// clones batch item 0's latent (x0, or the noisy latent) and hands it to the job's decoder thread; a
-// snapshot that waits while the decoder is busy is replaced by a newer one.
+// decoding, then exactly one terminal event. A preview decodes a clone of batch item 0's latent (x0, or
+// the noisy latent): cheap decoders right in the step hook, the costly VAE on the job's decoder thread,
+// off the denoising loop, where a snapshot that waits while the decoder is busy is replaced by a newer
+// one (EngineOptions::preview_decoding).
 #include <chrono>
 #include <cstddef>
 #include <filesystem>

@@ -23,6 +23,7 @@ struct ServeOptions {
   double grace_s = 30;
   double job_ttl_s = 600;
   double max_body_mb = 16;
+  double model_memory_gb = 0;
 };
 
 int run_serve(ServeOptions o) {
@@ -39,6 +40,7 @@ int run_serve(ServeOptions o) {
   s.disconnect_grace = ms(o.grace_s);
   s.engine.job_ttl = ms(o.job_ttl_s);
   s.max_body_bytes = static_cast<std::size_t>(o.max_body_mb * (1 << 20));
+  s.engine.model_memory_budget = static_cast<std::size_t>(o.model_memory_gb * (1 << 30));
 
   server::Server server(s);
   // The port line is what scripts and tests wait for: printed once the socket listens and SIGTERM is handled.
@@ -62,6 +64,9 @@ void add_serve_command(CLI::App& app) {
   cmd->add_option("--vocab", options->vocab, "CLIP BPE vocabulary for models that carry no tokenizer");
   cmd->add_option("--taesd", options->taesd, "Tiny autoencoder decoder (.safetensors) for taesd previews");
   cmd->add_option("--prediction", options->prediction, "Override every model's prediction type: epsilon | v_prediction");
+  cmd->add_option("--model-memory-gb", options->model_memory_gb,
+                  "Weights to keep loaded; past it idle models unload, least recently used first (0: no limit)")
+      ->capture_default_str();
   cmd->add_option("--workers", s.engine.workers, "Jobs that run at the same time")->capture_default_str();
   cmd->add_option("--max-queue", s.engine.max_queued, "Jobs that may wait (0: no limit); more get 429")->capture_default_str();
   cmd->add_option("--job-ttl", options->job_ttl_s, "Seconds a finished job and its events stay for resume")->capture_default_str();

@@ -36,7 +36,7 @@ QueueFull::QueueFull(std::size_t limit)
 namespace detail {
 
 EngineCore::EngineCore(EngineOptions opts)
-    : options(std::move(opts)), models(options.loader ? options.loader : default_loader(options.load)) {
+    : options(std::move(opts)), models(options.loader ? options.loader : default_loader(options.load), options.model_memory_budget) {
   if (options.workers < 1) throw std::invalid_argument("engine: workers must be at least 1");
   if (options.taesd) {
     const auto weights = io::tiny_decoder_to_taesd(io::WeightIndex::of(io::SafetensorsFile::open(*options.taesd)));
@@ -81,6 +81,7 @@ EngineStats EngineCore::stats() {
   stats.step_seconds = step_seconds;
   stats.preview_decodes = preview_decodes;
   stats.preview_decode_seconds = preview_decode_seconds;
+  std::tie(stats.loaded_models, stats.loaded_model_bytes) = models.loaded();
   for (const auto& [id, job] : jobs_) {
     switch (job->state()) {
       case JobState::queued: ++stats.queued; break;

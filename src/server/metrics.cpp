@@ -24,6 +24,10 @@ std::string Metrics::render(const engine::EngineStats& engine) const {
   family(out, "darkroom_preview_decode_seconds", "summary", "Time per preview decode.");
   out << "darkroom_preview_decode_seconds_sum " << engine.preview_decode_seconds
       << "\ndarkroom_preview_decode_seconds_count " << engine.preview_decodes << '\n';
+  family(out, "darkroom_models_loaded", "gauge", "Models held in memory.");
+  out << "darkroom_models_loaded " << engine.loaded_models << '\n';
+  family(out, "darkroom_model_bytes", "gauge", "Bytes of the loaded models' weights (float32).");
+  out << "darkroom_model_bytes " << engine.loaded_model_bytes << '\n';
   family(out, "darkroom_streams_connected", "gauge", "Open event streams (SSE and msgpack).");
   out << "darkroom_streams_connected " << streams_open_ << '\n';
   family(out, "darkroom_streams_total", "counter", "Event streams opened.");

@@ -45,6 +45,9 @@ struct EngineOptions {
   // A tiny autoencoder decoder (safetensors, taesd.py or diffusers AutoencoderTiny keys) for taesd
   // previews of models with matching latent channels. Loaded by the constructor.
   std::optional<std::filesystem::path> taesd;
+  // Bytes of model weights (as loaded, float32) to keep loaded; past it, the models no job is using are
+  // unloaded, least recently used first (a model in use stays, even over the budget). 0: no limit.
+  std::size_t model_memory_budget = 0;
   pipeline::LoadOptions load;  // how the default loader loads
   ModelLoader loader;          // empty: StableDiffusion::load(model as a path, load)
 };
@@ -74,6 +77,8 @@ struct EngineStats {
   double step_seconds = 0;
   uint64_t preview_decodes = 0;
   double preview_decode_seconds = 0;
+  std::size_t loaded_models = 0;
+  std::size_t loaded_model_bytes = 0;  // float32 weights of the loaded models
 };
 
 class Engine {

@@ -5,10 +5,6 @@
 #include "../pipeline/tiny_model.hpp"
 #include "darkroom/io/error.hpp"
 
-// ThreadSanitizer: oneDNN (inside libtorch, not instrumented) shares its primitive cache between threads in
-// ways TSan cannot see, so two generations at once look like races inside libdnnl. Our code is instrumented.
-extern "C" const char* __tsan_default_suppressions() { return "race:libdnnl.so\n"; }
-
 namespace darkroom::engine::testing {
 
 uint64_t RecordingLog::append(EventBody body) {

@@ -130,7 +130,9 @@ TEST(NativeApi, GenerateStreamsMsgpackFrames) {
   ASSERT_EQ(reply.status, 200u);
   EXPECT_EQ(reply.header("content-type"), "application/vnd.msgpack");
   MsgpackFrameReader reader;
-  const auto frames = reader.feed(reply.body);
+  std::vector<nlohmann::json> frames;
+  for (auto& frame : reader.feed(reply.body))
+    if (frame.at("type") != "heartbeat") frames.push_back(std::move(frame));  // a slow host idles past 1 s
   ASSERT_FALSE(frames.empty());
   EXPECT_EQ(frames.front().at("type"), "queued");
   EXPECT_EQ(frames.back().at("type"), "completed");

@@ -101,6 +101,12 @@ A1111Progress progress_of(const engine::Job& job, bool with_image) {
   p.job = "txt2img";
   p.job_count = 1;
   p.sampling_steps = job.request().generation.steps;
+  // The preview is read before the progress: the engine appends while we read, and a step count older
+  // than its image would report the picture of a step that has not happened.
+  if (const auto event = log.latest(engine::EventType::preview); event && with_image) {
+    const auto& options = job.request().preview;
+    p.current_image = event->as<engine::Preview>()->image->encoded(options.format, options.quality);
+  }
   if (const auto event = log.latest(engine::EventType::progress)) {
     const auto& progress = *event->as<engine::Progress>();
     p.sampling_step = progress.step;
@@ -112,10 +118,6 @@ A1111Progress progress_of(const engine::Job& job, bool with_image) {
     p.textinfo = "Waiting in the queue (position " + std::to_string(job.position()) + ")";
   else if (const auto event = log.latest(engine::EventType::phase))
     p.textinfo = event->as<engine::PhaseChanged>()->phase;
-  if (const auto event = log.latest(engine::EventType::preview); event && with_image) {
-    const auto& options = job.request().preview;
-    p.current_image = event->as<engine::Preview>()->image->encoded(options.format, options.quality);
-  }
   return p;
 }
 

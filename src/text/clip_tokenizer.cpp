@@ -130,6 +130,13 @@ void ClipTokenizer::bpe(std::string_view word, std::vector<int64_t>& out) const 
   for (int32_t i = 0; i >= 0; i = symbols[i].next) out.push_back(symbols[i].id);
 }
 
+std::vector<std::string> pre_tokenize(std::string_view text) {
+  const std::u32string cleaned = detail::clean_and_lower(text);
+  std::vector<std::string> words;
+  for (std::u32string_view word : split_words(cleaned)) words.push_back(detail::encode_utf8(word));
+  return words;
+}
+
 std::vector<int64_t> ClipTokenizer::encode(std::string_view text) const {
   const std::u32string cleaned = detail::clean_and_lower(text);
   std::vector<int64_t> ids;

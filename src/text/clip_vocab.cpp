@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include "darkroom/text/clip_tokenizer.hpp"
+#include "byte_symbols.hpp"
 #include "unicode.hpp"
 
 namespace darkroom::text {
@@ -19,7 +20,10 @@ namespace {
 // vocabulary has 49408 tokens (256 bytes, 256 bytes + </w>, 48894 merges, 2 special tokens).
 constexpr size_t kClipMerges = 49152 - 256 - 2;
 
-using Merges = std::vector<std::pair<std::string, std::string>>;
+using detail::ByteSymbols;
+using detail::byte_symbols;
+using detail::Merges;
+using detail::symbol_utf8;
 
 [[noreturn]] void fail(const std::filesystem::path& file, const std::string& problem) {
   throw std::runtime_error(file.string() + ": " + problem);
@@ -103,42 +107,6 @@ std::pair<std::string, std::string> parse_merge(std::string_view line, size_t li
   return {std::string(parts[0]), std::string(parts[1])};
 }
 
-// GPT-2's bytes_to_unicode: printable Latin-1 bytes stand for themselves, the other 68 bytes for
-// U+0100.., in byte order. Vocabulary order is the printable bytes first, then the others.
-struct ByteSymbols {
-  std::array<char32_t, 256> symbol{};      // byte -> its character
-  std::array<uint8_t, 256> vocab_order{};  // k-th vocabulary entry -> byte
-};
-
-ByteSymbols byte_symbols() {
-  ByteSymbols b;
-  const auto printable = [](int c) {
-    return (c >= '!' && c <= '~') || (c >= 0xA1 && c <= 0xAC) || c >= 0xAE;
-  };
-  size_t k = 0;
-  for (int c = 0; c < 256; ++c) {
-    if (printable(c)) {
-      b.symbol[c] = static_cast<char32_t>(c);
-      b.vocab_order[k++] = static_cast<uint8_t>(c);
-    }
-  }
-  char32_t next = 256;
-  for (int c = 0; c < 256; ++c) {
-    if (!printable(c)) {
-      b.symbol[c] = next++;
-      b.vocab_order[k++] = static_cast<uint8_t>(c);
-    }
-  }
-  return b;
-}
-
-std::string symbol_utf8(char32_t c, std::string_view suffix = {}) {
-  std::string s;
-  detail::append_utf8(s, c);
-  s += suffix;
-  return s;
-}
-
 }  // namespace
 
 ClipTokenizer::ClipTokenizer(const std::unordered_map<std::string, int64_t>& encoder, const Merges& merges,
@@ -200,18 +168,7 @@ ClipTokenizer ClipTokenizer::from_bpe_file(const std::filesystem::path& gz) {
   merges.reserve(kClipMerges);
   for (size_t i = 1; i <= kClipMerges; ++i) merges.push_back(parse_merge(lines[i], i + 1, gz));
 
-  // vocab = bytes, bytes + </w>, one token per merge, the special tokens; a repeated string keeps its
-  // last index, as dict(zip(vocab, range(len(vocab)))) does.
-  const ByteSymbols bytes = byte_symbols();
-  std::unordered_map<std::string, int64_t> encoder;
-  int64_t next_id = 0;
-  for (uint8_t b : bytes.vocab_order) encoder.insert_or_assign(symbol_utf8(bytes.symbol[b]), next_id++);
-  for (uint8_t b : bytes.vocab_order)
-    encoder.insert_or_assign(symbol_utf8(bytes.symbol[b], "</w>"), next_id++);
-  for (const auto& [left, right] : merges) encoder.insert_or_assign(left + right, next_id++);
-  encoder.insert_or_assign(std::string(kStartOfText), next_id++);
-  encoder.insert_or_assign(std::string(kEndOfText), next_id++);
-  return ClipTokenizer(encoder, merges, gz.string());
+  return ClipTokenizer(detail::clip_vocabulary(merges), merges, gz.string());
 }
 
 ClipTokenizer ClipTokenizer::from_vocab_and_merges(const std::filesystem::path& vocab_json,

@@ -26,6 +26,9 @@ namespace darkroom::text {
 // SimpleTokenizer's cleaning, as UTF-8: html.unescape twice, strip, whitespace runs -> one space, lower().
 std::string normalize_prompt(std::string_view text);
 
+// normalize_prompt, then SimpleTokenizer's pre-tokenizing pattern: the words (UTF-8) that BPE runs on.
+std::vector<std::string> pre_tokenize(std::string_view text);
+
 class ClipTokenizer {
  public:
   static constexpr int64_t kBos = 49406, kEos = 49407;

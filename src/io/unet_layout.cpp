@@ -135,6 +135,103 @@ std::optional<std::string> translate(const Target& target, std::string_view rest
   return std::nullopt;
 }
 
+// ---- diffusers -> LDM -----------------------------------------------------------------------------
+
+// A diffusers module path and the LDM unit it is written to; the inverse of one ldm_units entry.
+struct Source {
+  std::string prefix;             // diffusers prefix, ending in '.'
+  Part part;
+  std::string ldm;                // LDM unit prefix, ending in '.'
+  int64_t transformer_depth = 0;  // > 0: a Transformer2DModel with this many blocks
+};
+
+// The units a checkpoint of this architecture has, numbered as ldm_units reads them back.
+std::vector<Source> diffusers_units(const UNetConfig& c) {
+  std::vector<Source> units = {
+      {"time_embedding.linear_1.", Part::plain, "time_embed.0."},
+      {"time_embedding.linear_2.", Part::plain, "time_embed.2."},
+      {"conv_in.", Part::plain, "input_blocks.0.0."},
+      {"mid_block.resnets.0.", Part::resnet, "middle_block.0."},
+      {"mid_block.attentions.0.", Part::plain, "middle_block.1.", c.mid_transformer_layers},
+      {"mid_block.resnets.1.", Part::resnet, "middle_block.2."},
+      {"conv_norm_out.", Part::plain, "out.0."},
+      {"conv_out.", Part::plain, "out.2."},
+  };
+  if (c.projection_class_embeddings_input_dim > 0) {
+    units.push_back({"add_embedding.linear_1.", Part::plain, "label_emb.0.0."});
+    units.push_back({"add_embedding.linear_2.", Part::plain, "label_emb.0.2."});
+  }
+  const int64_t levels = c.levels();
+  int64_t k = 1;
+  for (int64_t i = 0; i < levels; ++i) {
+    const std::string block = index_prefix("down_blocks.", i);
+    for (int64_t j = 0; j < c.layers_per_block; ++j, ++k) {
+      const std::string dst = index_prefix("input_blocks.", k);
+      units.push_back({block + index_prefix("resnets.", j), Part::resnet, dst + "0."});
+      if (c.cross_attention.at(i))
+        units.push_back({block + index_prefix("attentions.", j), Part::plain, dst + "1.", c.transformer_layers.at(i)});
+    }
+    if (i + 1 < levels)
+      units.push_back({block + "downsamplers.0.", Part::downsampler, index_prefix("input_blocks.", k++) + "0."});
+  }
+  k = 0;
+  for (int64_t i = 0; i < levels; ++i) {
+    const std::string block = index_prefix("up_blocks.", i);
+    const int64_t level = levels - 1 - i;  // the down level this one mirrors
+    for (int64_t j = 0; j <= c.layers_per_block; ++j, ++k) {
+      const std::string dst = index_prefix("output_blocks.", k);
+      units.push_back({block + index_prefix("resnets.", j), Part::resnet, dst + "0."});
+      if (c.cross_attention.at(level))
+        units.push_back(
+            {block + index_prefix("attentions.", j), Part::plain, dst + "1.", c.transformer_layers.at(level)});
+      if (j == c.layers_per_block && i + 1 < levels)
+        units.push_back({block + "upsamplers.0.", Part::upsampler, dst + (c.cross_attention.at(level) ? "2." : "1.")});
+    }
+  }
+  return units;
+}
+
+bool is_parameter(std::string_view name) { return name == "weight" || name == "bias"; }
+
+// `norm.weight`, `proj_in.bias`, `transformer_blocks.0.attn2.to_k.weight`, ... of a Transformer2DModel
+// with `depth` BasicTransformerBlocks.
+bool is_transformer_parameter(std::string_view rest, int64_t depth) {
+  for (std::string_view module : {"norm.", "proj_in.", "proj_out."})
+    if (rest.starts_with(module)) return is_parameter(rest.substr(module.size()));
+  constexpr std::string_view kBlocks = "transformer_blocks.";
+  if (!rest.starts_with(kBlocks)) return false;
+  rest.remove_prefix(kBlocks.size());
+  const std::size_t dot = rest.find('.');
+  const auto index = parse_index(rest.substr(0, dot));
+  if (!index || *index >= depth || dot == std::string_view::npos) return false;
+  rest.remove_prefix(dot + 1);
+  for (std::string_view module : {"norm1.", "norm2.", "norm3.", "attn1.to_q.", "attn1.to_k.", "attn1.to_v.",
+                                  "attn1.to_out.0.", "attn2.to_q.", "attn2.to_k.", "attn2.to_v.", "attn2.to_out.0.",
+                                  "ff.net.0.proj.", "ff.net.2."})
+    if (rest.starts_with(module)) return is_parameter(rest.substr(module.size()));
+  return false;
+}
+
+// The LDM name of `rest` below a unit, or nullopt when no such parameter exists there.
+std::optional<std::string> translate_back(const Source& unit, std::string_view rest) {
+  switch (unit.part) {
+    case Part::plain:
+      if (unit.transformer_depth > 0 ? !is_transformer_parameter(rest, unit.transformer_depth) : !is_parameter(rest))
+        return std::nullopt;
+      return unit.ldm + std::string(rest);
+    case Part::resnet:
+      for (const auto& [from, to] : kResnetNames)
+        if (rest.starts_with(to) && is_parameter(rest.substr(to.size())))
+          return unit.ldm + std::string(from) + std::string(rest.substr(to.size()));
+      return std::nullopt;
+    case Part::downsampler:
+    case Part::upsampler:
+      if (!rest.starts_with("conv.") || !is_parameter(rest.substr(5))) return std::nullopt;
+      return unit.ldm + (unit.part == Part::downsampler ? "op." : "conv.") + std::string(rest.substr(5));
+  }
+  return std::nullopt;
+}
+
 // ---- config from weights --------------------------------------------------------------------------
 
 ModelFileError inconsistent(const WeightIndex& w, const std::string& problem) {
@@ -285,6 +382,15 @@ WeightIndex unet_from_ldm(const WeightIndex& ldm) {
     out.set(std::move(*name), ref);
   }
   return out;
+}
+
+std::string unet_key_to_ldm(std::string_view diffusers_key, const UNetConfig& config) {
+  for (const auto& unit : diffusers_units(config)) {
+    if (!diffusers_key.starts_with(unit.prefix)) continue;
+    if (auto name = translate_back(unit, diffusers_key.substr(unit.prefix.size()))) return std::move(*name);
+    break;  // unit prefixes never nest, so no other unit can hold the key
+  }
+  throw std::invalid_argument("UNet: '" + std::string(diffusers_key) + "' is not a parameter of this architecture");
 }
 
 UNetConfig unet_config_from_weights(const WeightIndex& diffusers, HeadRule heads, int64_t addition_time_embed_dim) {

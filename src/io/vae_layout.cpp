@@ -31,8 +31,9 @@ void agree(const WeightIndex& w, const char* name, const T& from_config, const T
 
 using PrefixTable = std::vector<std::pair<std::string, std::string>>;  // LDM prefix -> diffusers prefix
 
+// Every parameter-holding module of a resnet, so that the table names whole modules.
 void add_resnet(PrefixTable& table, const std::string& from, const std::string& to) {
-  table.emplace_back(from, to);
+  for (const char* module : {"norm1.", "conv1.", "norm2.", "conv2."}) table.emplace_back(from + module, to + module);
   table.emplace_back(from + "nin_shortcut.", to + "conv_shortcut.");
 }
 
@@ -48,10 +49,40 @@ void add_mid_block(PrefixTable& table, const std::string& side) {
   table.emplace_back(side + "mid.attn_1.proj_out.", attn + "to_out.0.");
 }
 
-PrefixTable ldm_prefixes(const WeightIndex& ldm) {
+// The block structure in LDM numbering (decoder levels by resolution, up.0 the highest).
+struct LdmStructure {
+  std::vector<int64_t> down_resnets, up_resnets;  // resnets per level
+  std::vector<bool> downsamples, upsamples;       // per level: has a downsample / upsample conv
+};
+
+LdmStructure structure_of_checkpoint(const WeightIndex& ldm) {
+  LdmStructure s;
+  for (int64_t i = 0, n = count_indexed(ldm, "encoder.down."); i < n; ++i) {
+    const std::string level = index_prefix("encoder.down.", i);
+    s.down_resnets.push_back(count_indexed(ldm, level + "block."));
+    s.downsamples.push_back(ldm.has_prefix(level + "downsample."));
+  }
+  for (int64_t i = 0, n = count_indexed(ldm, "decoder.up."); i < n; ++i) {
+    const std::string level = index_prefix("decoder.up.", i);
+    s.up_resnets.push_back(count_indexed(ldm, level + "block."));
+    s.upsamples.push_back(ldm.has_prefix(level + "upsample."));
+  }
+  return s;
+}
+
+LdmStructure structure_of_config(const VaeConfig& c) {
+  const auto levels = c.block_out_channels.size();
+  LdmStructure s{std::vector<int64_t>(levels, c.layers_per_block), std::vector<int64_t>(levels, c.layers_per_block + 1),
+                 std::vector<bool>(levels, true), std::vector<bool>(levels, true)};
+  if (levels > 0) {
+    s.downsamples.back() = false;  // the lowest resolution neither downsamples nor, in the decoder, upsamples
+    s.upsamples.front() = false;   // LDM up.0 is the highest resolution, the last to run
+  }
+  return s;
+}
+
+PrefixTable ldm_prefixes(const LdmStructure& s, bool quant_conv) {
   PrefixTable table = {
-      {"quant_conv.", "quant_conv."},
-      {"post_quant_conv.", "post_quant_conv."},
       {"encoder.conv_in.", "encoder.conv_in."},
       {"encoder.conv_out.", "encoder.conv_out."},
       {"encoder.norm_out.", "encoder.conv_norm_out."},
@@ -59,23 +90,26 @@ PrefixTable ldm_prefixes(const WeightIndex& ldm) {
       {"decoder.conv_out.", "decoder.conv_out."},
       {"decoder.norm_out.", "decoder.conv_norm_out."},
   };
+  if (quant_conv) {
+    table.emplace_back("quant_conv.", "quant_conv.");
+    table.emplace_back("post_quant_conv.", "post_quant_conv.");
+  }
   add_mid_block(table, "encoder.");
   add_mid_block(table, "decoder.");
 
-  const int64_t down = count_indexed(ldm, "encoder.down.");
-  for (int64_t i = 0; i < down; ++i) {
+  for (int64_t i = 0; i < static_cast<int64_t>(s.down_resnets.size()); ++i) {
     const std::string from = index_prefix("encoder.down.", i), to = index_prefix("encoder.down_blocks.", i);
-    for (int64_t j = 0, n = count_indexed(ldm, from + "block."); j < n; ++j)
+    for (int64_t j = 0; j < s.down_resnets[i]; ++j)
       add_resnet(table, from + index_prefix("block.", j), to + index_prefix("resnets.", j));
-    table.emplace_back(from + "downsample.conv.", to + "downsamplers.0.conv.");
+    if (s.downsamples[i]) table.emplace_back(from + "downsample.conv.", to + "downsamplers.0.conv.");
   }
   // The LDM decoder numbers its levels by resolution (up.0 is the last to run); diffusers by execution.
-  const int64_t up = count_indexed(ldm, "decoder.up.");
+  const auto up = static_cast<int64_t>(s.up_resnets.size());
   for (int64_t i = 0; i < up; ++i) {
     const std::string from = index_prefix("decoder.up.", i), to = index_prefix("decoder.up_blocks.", up - 1 - i);
-    for (int64_t j = 0, n = count_indexed(ldm, from + "block."); j < n; ++j)
+    for (int64_t j = 0; j < s.up_resnets[i]; ++j)
       add_resnet(table, from + index_prefix("block.", j), to + index_prefix("resnets.", j));
-    table.emplace_back(from + "upsample.conv.", to + "upsamplers.0.conv.");
+    if (s.upsamples[i]) table.emplace_back(from + "upsample.conv.", to + "upsamplers.0.conv.");
   }
   return table;
 }
@@ -92,7 +126,7 @@ void require_mid_block(const WeightIndex& w, const std::string& side) {
 }  // namespace
 
 WeightIndex vae_from_ldm(const WeightIndex& ldm) {
-  const auto table = ldm_prefixes(ldm);
+  const auto table = ldm_prefixes(structure_of_checkpoint(ldm), /*quant_conv=*/true);
   WeightIndex out;
   for (const auto& [key, ref] : ldm.entries()) {
     if (key.starts_with("loss.")) continue;
@@ -103,6 +137,17 @@ WeightIndex vae_from_ldm(const WeightIndex& ldm) {
     out.set(best->second + key.substr(best->first.size()), ref);
   }
   return out;
+}
+
+std::string vae_key_to_ldm(std::string_view diffusers_key, const VaeConfig& config) {
+  const std::size_t dot = diffusers_key.rfind('.');
+  if (dot != std::string_view::npos) {
+    const std::string_view module = diffusers_key.substr(0, dot + 1), parameter = diffusers_key.substr(dot + 1);
+    if (parameter == "weight" || parameter == "bias")
+      for (const auto& [ldm, diffusers] : ldm_prefixes(structure_of_config(config), config.use_quant_conv))
+        if (diffusers == module) return ldm + std::string(parameter);
+  }
+  throw std::invalid_argument("VAE: '" + std::string(diffusers_key) + "' is not a parameter of this architecture");
 }
 
 VaeConfig vae_config_from_weights(const WeightIndex& w, double scaling_factor) {

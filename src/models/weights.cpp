@@ -78,26 +78,36 @@ void load_module(torch::nn::Module& module, const io::WeightIndex& weights, std:
   throw io::ModelFileError(weights.primary_file(), message);
 }
 
-void save_module(const torch::nn::Module& module, const std::filesystem::path& path, torch::ScalarType dtype,
-                 const std::map<std::string, std::string>& metadata) {
+NamedTensors named_tensors(const torch::nn::Module& module) {
+  NamedTensors tensors;
+  for (const auto& item : module.named_parameters(/*recurse=*/true)) tensors.emplace_back(item.key(), item.value());
+  for (const auto& item : module.named_buffers(/*recurse=*/true)) tensors.emplace_back(item.key(), item.value());
+  return tensors;
+}
+
+void save_tensors(const std::filesystem::path& path, const NamedTensors& named, torch::ScalarType dtype,
+                  const std::map<std::string, std::string>& metadata) {
   io::DType file_dtype;
   switch (dtype) {
     case torch::kFloat32: file_dtype = io::DType::F32; break;
     case torch::kFloat16: file_dtype = io::DType::F16; break;
     case torch::kBFloat16: file_dtype = io::DType::BF16; break;
-    default: throw std::invalid_argument("save_module: dtype must be float32, float16 or bfloat16");
+    default: throw std::invalid_argument("save_tensors: dtype must be float32, float16 or bfloat16");
   }
   std::vector<torch::Tensor> keep;  // owns the converted data until the file is written
   std::vector<io::TensorToWrite> tensors;
-  auto add = [&](const std::string& name, const torch::Tensor& value) {
+  for (const auto& [name, value] : named) {
     auto t = value.detach().to(torch::kCPU, dtype).contiguous();
     keep.push_back(t);
     tensors.push_back({name, file_dtype, t.sizes().vec(),
                        {reinterpret_cast<const std::byte*>(t.data_ptr()), static_cast<std::size_t>(t.nbytes())}});
-  };
-  for (const auto& item : module.named_parameters(true)) add(item.key(), item.value());
-  for (const auto& item : module.named_buffers(true)) add(item.key(), item.value());
+  }
   io::write_safetensors(path, tensors, metadata);
+}
+
+void save_module(const torch::nn::Module& module, const std::filesystem::path& path, torch::ScalarType dtype,
+                 const std::map<std::string, std::string>& metadata) {
+  save_tensors(path, named_tensors(module), dtype, metadata);
 }
 
 }  // namespace darkroom::models

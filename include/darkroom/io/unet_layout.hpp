@@ -5,6 +5,8 @@
 // diffusers names; LDM files are renamed here. The architecture is read back from tensor shapes, except
 // for what no tensor records (the attention head split, norm settings, the prediction type).
 #include <cstdint>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
@@ -54,6 +56,11 @@ struct HeadRule {
 // attention) is read from the keys, so any widths and depths map. Throws ModelFileError on a key that
 // does not belong to an SD UNet.
 WeightIndex unet_from_ldm(const WeightIndex& ldm);
+
+// The inverse of unet_from_ldm, for saving: the LDM name (without "model.diffusion_model.") of a diffusers
+// UNet parameter, numbered for config's levels, depths and attention placement. Throws
+// std::invalid_argument naming the key when config's architecture has no such parameter.
+std::string unet_key_to_ldm(std::string_view diffusers_key, const UNetConfig& config);
 
 // Reads widths, levels, attention placement, transformer depths, context width, projection kind and the
 // SDXL add-embedding from diffusers-named weights. addition_time_embed_dim is only used when the weights

@@ -4,6 +4,8 @@
 // (`encoder.down_blocks.i.resnets.j`, decoder up blocks numbered in execution order). The model is written
 // against the diffusers names; LDM files are renamed here.
 #include <cstdint>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
@@ -32,6 +34,12 @@ struct VaeConfig {
 // attention's q/k/v/proj_out stay 1x1 conv weights [C,C,1,1]; the model loads them as Linear [C,C].
 // Training-only `loss.*` tensors are dropped; any other unknown key throws ModelFileError.
 WeightIndex vae_from_ldm(const WeightIndex& ldm);
+
+// The inverse of vae_from_ldm, for saving: the LDM name (without "first_stage_model.") of a diffusers
+// AutoencoderKL parameter of config's architecture. Only the name changes: a writer must itself store the
+// mid-block attention's q/k/v/proj_out weights as [C,C,1,1]. Throws std::invalid_argument naming the key
+// when config's architecture has no such parameter.
+std::string vae_key_to_ldm(std::string_view diffusers_key, const VaeConfig& config);
 
 // Widths and depths from diffusers-named weights; the scaling factor is not in the weights.
 // Throws ModelFileError naming the file when the weights do not form a consistent AutoencoderKL.

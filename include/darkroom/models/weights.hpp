@@ -2,7 +2,12 @@
 // Turning indexed checkpoint tensors into torch tensors and module parameters.
 #include <torch/torch.h>
 
+#include <filesystem>
+#include <map>
+#include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "darkroom/io/weight_index.hpp"
 
@@ -22,8 +27,17 @@ void load_module(torch::nn::Module& module, const io::WeightIndex& weights, std:
 
 namespace darkroom::models {
 
-// Writes every parameter and buffer of `module` under its dotted name to a safetensors file, converted
-// to `dtype` (F16 halves the size; darkroom loads F16 back into float32 losslessly).
+using NamedTensors = std::vector<std::pair<std::string, torch::Tensor>>;
+
+// Every parameter, then every buffer, of `module` under its dotted name.
+NamedTensors named_tensors(const torch::nn::Module& module);
+
+// Writes tensors to a safetensors file in the order given, converted to `dtype` (float32, float16 or
+// bfloat16; F16 halves the size, and darkroom loads F16 back into float32 losslessly).
+void save_tensors(const std::filesystem::path& path, const NamedTensors& tensors,
+                  torch::ScalarType dtype = torch::kFloat16, const std::map<std::string, std::string>& metadata = {});
+
+// save_tensors of named_tensors(module).
 void save_module(const torch::nn::Module& module, const std::filesystem::path& path,
                  torch::ScalarType dtype = torch::kFloat16, const std::map<std::string, std::string>& metadata = {});
 

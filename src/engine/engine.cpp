@@ -38,6 +38,7 @@ namespace detail {
 EngineCore::EngineCore(EngineOptions opts)
     : options(std::move(opts)), models(options.loader ? options.loader : default_loader(options.load), options.model_memory_budget) {
   if (options.workers < 1) throw std::invalid_argument("engine: workers must be at least 1");
+  if (options.jobs_per_model < 0) throw std::invalid_argument("engine: jobs_per_model must be 0 (no limit) or more");
   if (options.taesd) {
     const auto weights = io::tiny_decoder_to_taesd(io::WeightIndex::of(io::SafetensorsFile::open(*options.taesd)));
     taesd_channels = io::tiny_decoder_config(weights).latent_channels;
@@ -128,21 +129,35 @@ void EngineCore::work() {
     std::shared_ptr<Job> job;
     {
       std::unique_lock lock(mutex_);
-      wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping (shutdown empties the queue)
-      job = std::move(queue_.front());
-      queue_.pop_front();
+      wake_.wait(lock, [&] { return stopping_ || next_runnable() != queue_.end(); });
+      const auto next = next_runnable();
+      if (next == queue_.end()) return;  // stopping (shutdown empties the queue)
+      job = std::move(*next);
+      queue_.erase(next);
       job->position_ = 0;
       job->set_running();
       job->emit(Started{});
       running_.insert(job);
+      ++running_per_model_[job->request().model];
       renumber();
     }
     JobRunner(*job, *this).run();
-    std::lock_guard lock(mutex_);
-    running_.erase(job);
-    retire(job);
+    {
+      std::lock_guard lock(mutex_);
+      running_.erase(job);
+      if (--running_per_model_[job->request().model] == 0) running_per_model_.erase(job->request().model);
+      retire(job);
+    }
+    wake_.notify_all();  // a job held back by its model's limit may run now
   }
+}
+
+std::deque<std::shared_ptr<Job>>::iterator EngineCore::next_runnable() {
+  if (options.jobs_per_model == 0) return queue_.begin();
+  return std::find_if(queue_.begin(), queue_.end(), [&](const auto& job) {
+    const auto running = running_per_model_.find(job->request().model);
+    return running == running_per_model_.end() || running->second < options.jobs_per_model;
+  });
 }
 
 void EngineCore::renumber() {
@@ -170,18 +185,20 @@ void EngineCore::purge() {
 
 preview::PreviewCapabilities EngineCore::capabilities(const LoadedModel& model) const {
   const auto& source = model.pipeline->source();
-  return capabilities(source.family, static_cast<int>(source.vae_config.latent_channels));
+  return capabilities(source.family, static_cast<int>(source.vae_config.latent_channels), source.latent2rgb_table);
 }
 
-preview::PreviewCapabilities EngineCore::capabilities(io::ModelFamily family, int latent_channels) const {
-  return preview::preview_capabilities(latent_channels, preview::table_for(family), taesd_channels, true);
+preview::PreviewCapabilities EngineCore::capabilities(io::ModelFamily family, int latent_channels,
+                                                      const std::optional<std::filesystem::path>& latent2rgb_table) const {
+  return preview::preview_capabilities(latent_channels, preview::table_for(family, latent2rgb_table), taesd_channels, true);
 }
 
 std::unique_ptr<preview::PreviewDecoder> EngineCore::make_decoder(preview::Method method,
                                                                   const LoadedModel& model) const {
   switch (method) {
     case preview::Method::latent2rgb:
-      return preview::make_latent2rgb_decoder(*preview::table_for(model.pipeline->source().family));
+      return preview::make_latent2rgb_decoder(
+          *preview::table_for(model.pipeline->source().family, model.pipeline->source().latent2rgb_table));
     case preview::Method::taesd: {
       std::lock_guard lock(taesd_mutex);
       return preview::make_taesd_decoder(*taesd);
@@ -209,8 +226,9 @@ preview::PreviewCapabilities Engine::capabilities(const std::string& model) {
   return core_->capabilities(*core_->models.get(model));
 }
 
-preview::PreviewCapabilities Engine::capabilities(io::ModelFamily family, int latent_channels) const {
-  return core_->capabilities(family, latent_channels);
+preview::PreviewCapabilities Engine::capabilities(io::ModelFamily family, int latent_channels,
+                                                  const std::optional<std::filesystem::path>& latent2rgb_table) const {
+  return core_->capabilities(family, latent_channels, latent2rgb_table);
 }
 
 EngineStats Engine::stats() const { return core_->stats(); }

@@ -32,7 +32,8 @@ struct EngineCore {
   void dequeue(Job& job);
 
   preview::PreviewCapabilities capabilities(const LoadedModel& model) const;
-  preview::PreviewCapabilities capabilities(io::ModelFamily family, int latent_channels) const;
+  preview::PreviewCapabilities capabilities(io::ModelFamily family, int latent_channels,
+                                            const std::optional<std::filesystem::path>& latent2rgb_table) const;
   // method: available per capabilities(model), not none or auto_.
   std::unique_ptr<preview::PreviewDecoder> make_decoder(preview::Method method, const LoadedModel& model) const;
 
@@ -54,12 +55,15 @@ struct EngineCore {
   // With mutex held:
   void renumber();                               // queued{position} to every job whose position changed
   void retire(const std::shared_ptr<Job>& job);  // a job ended: keep it findable for the TTL
+  // The first queued job whose model is below options.jobs_per_model running jobs.
+  std::deque<std::shared_ptr<Job>>::iterator next_runnable();
   void purge();                                  // forget jobs past their TTL
 
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<std::shared_ptr<Job>> queue_;
   std::set<std::shared_ptr<Job>> running_;
+  std::map<std::string, int> running_per_model_;
   std::map<std::string, std::shared_ptr<Job>> jobs_;
   std::deque<std::pair<Job::Clock::time_point, std::string>> expiry_;  // finished jobs, in order of their end
   bool stopping_ = false;

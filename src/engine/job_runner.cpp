@@ -77,15 +77,17 @@ void JobRunner::generate() {
   if (loaded) timings_["loading_model"] = seconds(load_start);
   check_cancelled();
 
-  pipeline::validate(request.generation, core_.options.limits, model_->pipeline->latent_scale());
+  generation_ = request.generation;
+  pipeline::use_native_size(generation_, model_->pipeline->source().image_size);
+  pipeline::validate(generation_, core_.options.limits, model_->pipeline->latent_scale());
   preview::validate(request.preview);
   start_previews();
 
   pipeline::GenerationObserver observer;
   observer.on_phase = [this](pipeline::Phase phase) { on_phase(phase); };
   observer.on_step = [this](const sampling::StepInfo& info) { on_step(info); };
-  auto result = model_->pipeline->generate(request.generation, observer);
-  model_->record_decode(request.generation, result.timings.decode_s);
+  auto result = model_->pipeline->generate(generation_, observer);
+  model_->record_decode(generation_, result.timings.decode_s);
   if (worker_) worker_->finish();  // the last step's preview comes before `completed`
 
   Completed completed;
@@ -137,7 +139,7 @@ void JobRunner::on_step(const sampling::StepInfo& info) {
   core_.step_seconds += std::chrono::duration<double>(now - (done == 1 ? denoise_start_ : last_step_)).count();
   last_step_ = now;
   const double per_step = seconds(denoise_start_) / done;
-  const double eta = (info.total - done) * per_step + model_->decode_estimate_s(job_.request().generation);
+  const double eta = (info.total - done) * per_step + model_->decode_estimate_s(generation_);
   job_.emit(Progress{done, info.total, info.sigma, elapsed, eta});
   if (!previews_) return;
   if (!throttle_) throttle_.emplace(job_.request().preview, info.total);

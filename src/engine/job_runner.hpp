@@ -35,6 +35,7 @@ class JobRunner {
   Clock::time_point last_step_;
   std::map<std::string, double> timings_;
   std::shared_ptr<LoadedModel> model_;
+  pipeline::GenerationRequest generation_;  // the request's, with the model's native size filled in
   std::unique_ptr<PreviewMaker> previews_;
   std::unique_ptr<PreviewWorker> worker_;             // null when previews are decoded inline
   std::optional<preview::PreviewThrottle> throttle_;  // made at the first step, which knows the step count

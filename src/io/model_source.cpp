@@ -3,6 +3,8 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "darkroom/io/model_config.hpp"
+
 namespace darkroom::io {
 namespace {
 
@@ -41,6 +43,30 @@ constexpr std::string_view kLdmSdxlEmbedders = "conditioner.embedders.";  // SDX
   throw ModelFileError(path, "is an SDXL model, which darkroom recognises but does not support yet");
 }
 
+// SD2's v-prediction checkpoints are its 768-px models (2.0-v, 2.1); the epsilon ones (2.0-base, 2.1-base)
+// are 512, as SD1 is.
+int native_size(const ModelSource& source) {
+  const bool sd2_v = source.family == ModelFamily::sd2 && source.unet_config.prediction == Prediction::v_prediction;
+  return sd2_v ? 768 : 512;
+}
+
+// What a darkroom model config and a fitted preview table beside the checkpoint add.
+void apply_sidecar_files(ModelSource& source) {
+  fs::path table = source.path;
+  table.replace_extension(".latent2rgb.json");
+  if (fs::exists(table)) source.latent2rgb_table = table;
+  const fs::path config_file = model_config_path(source.path);
+  if (!fs::exists(config_file)) return;
+  const auto config = read_model_config(config_file);
+  if (config.prediction) source.unet_config.prediction = *config.prediction;
+  if (config.vae_scaling_factor) source.vae_config.scaling_factor = *config.vae_scaling_factor;
+  if (config.image_size) source.image_size = *config.image_size;
+  if (config.tokenizer) {
+    source.tokenizer = TokenizerFiles{config.tokenizer->vocab_json, config.tokenizer->merges_txt};
+    source.pad_token = config.tokenizer->pad_token;
+  }
+}
+
 ModelSource open_single_file(const fs::path& path) {
   const WeightIndex all = open_weights(path);
   ModelSource source;
@@ -77,6 +103,8 @@ ModelSource open_single_file(const fs::path& path) {
 
   source.vae = vae_from_ldm(all.under(kLdmVae));
   source.vae_config = vae_config_from_weights(source.vae, 0.18215);
+  source.image_size = native_size(source);
+  apply_sidecar_files(source);
   return source;
 }
 
@@ -106,6 +134,7 @@ ModelSource open_diffusers_folder(const fs::path& path) {
                                         ? Prediction::v_prediction
                                         : Prediction::epsilon;
   }
+  source.image_size = native_size(source);
   const fs::path tokenizer = path / "tokenizer";
   if (fs::exists(tokenizer / "vocab.json") && fs::exists(tokenizer / "merges.txt")) {
     source.tokenizer = TokenizerFiles{tokenizer / "vocab.json", tokenizer / "merges.txt"};

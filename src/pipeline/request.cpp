@@ -12,13 +12,20 @@ void require(bool ok, const std::string& field, const std::string& rule) {
 
 }  // namespace
 
+void use_native_size(GenerationRequest& request, int image_size) {
+  if (request.width == 0) request.width = image_size;
+  if (request.height == 0) request.height = image_size;
+}
+
 void validate(const GenerationRequest& r, const RequestLimits& limits, int latent_scale) {
   const std::string side = "a multiple of " + std::to_string(latent_scale) + " between " +
                            std::to_string(latent_scale) + " and " + std::to_string(limits.max_side);
-  require(r.width >= latent_scale && r.width <= limits.max_side && r.width % latent_scale == 0, "width",
-          "must be " + side + ", got " + std::to_string(r.width));
-  require(r.height >= latent_scale && r.height <= limits.max_side && r.height % latent_scale == 0, "height",
-          "must be " + side + ", got " + std::to_string(r.height));
+  // 0 is the model's own size, filled in by use_native_size once the model is known.
+  const auto side_ok = [&](int v) {
+    return v == 0 || (v >= latent_scale && v <= limits.max_side && v % latent_scale == 0);
+  };
+  require(side_ok(r.width), "width", "must be " + side + " (or 0: the model's own size), got " + std::to_string(r.width));
+  require(side_ok(r.height), "height", "must be " + side + " (or 0: the model's own size), got " + std::to_string(r.height));
   require(r.steps >= 1 && r.steps <= limits.max_steps, "steps",
           "must be between 1 and " + std::to_string(limits.max_steps) + ", got " + std::to_string(r.steps));
   require(r.cfg >= 0 && r.cfg <= 100, "cfg", "must be between 0 and 100");

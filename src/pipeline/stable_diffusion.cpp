@@ -19,9 +19,11 @@ double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
+// A model's own tokenizer wins: the CLIP vocabulary option is for checkpoints that carry none, and a
+// server passes it for every model it serves.
 text::ClipTokenizer load_tokenizer(const io::ModelSource& source, const LoadOptions& options) {
-  if (options.vocab) return text::ClipTokenizer::from_bpe_file(*options.vocab);
   if (source.tokenizer) return text::ClipTokenizer::from_vocab_and_merges(source.tokenizer->vocab_json, source.tokenizer->merges_txt);
+  if (options.vocab) return text::ClipTokenizer::from_bpe_file(*options.vocab);
   throw io::ModelFileError(source.path, "carries no tokenizer; pass the CLIP vocabulary with --vocab "
                                         "(bpe_simple_vocab_16e6.txt.gz)");
 }
@@ -119,8 +121,10 @@ torch::Tensor StableDiffusion::encode_image(const torch::Tensor& image01, at::Ge
   return (sample - vae.shift_factor) * vae.scaling_factor;
 }
 
-GenerationResult StableDiffusion::generate(const GenerationRequest& request, const GenerationObserver& observer) const {
+GenerationResult StableDiffusion::generate(const GenerationRequest& asked, const GenerationObserver& observer) const {
   torch::NoGradGuard no_grad;
+  GenerationRequest request = asked;
+  use_native_size(request, impl_->source.image_size);
   const int scale = latent_scale();
   validate(request, RequestLimits::runnable(), scale);
   auto phase = [&](Phase p) {

@@ -71,7 +71,8 @@ const Latent2RgbTable& flux1_table() {
   return table;
 }
 
-std::optional<Latent2RgbTable> table_for(io::ModelFamily family) {
+std::optional<Latent2RgbTable> table_for(io::ModelFamily family, const std::optional<std::filesystem::path>& own_table) {
+  if (own_table) return read_table(*own_table);
   switch (family) {
     case io::ModelFamily::sd1:
     case io::ModelFamily::sd2: return sd1_table();

@@ -39,7 +39,9 @@ A1111Request prepare(ServerState& state, const Request& http_request) {
   auto request = parse_a1111_txt2img(parse_json_body(http_request.body()), defaults);
   try {
     request.job.model = state.resolve_model(request.job.model);
-    validate_a1111_request(request, defaults, state.describe_model(request.job.model).latent_scale);
+    const auto model = state.describe_model(request.job.model);
+    pipeline::use_native_size(request.job.generation, model.image_size);
+    validate_a1111_request(request, defaults, model.latent_scale);
   } catch (const RequestError& error) {
     throw error.field() == "model" ? with_field(error, "override_settings.sd_model_checkpoint") : error;
   }

@@ -23,6 +23,8 @@ struct ModelDescription {
   io::Prediction prediction = io::Prediction::epsilon;
   int latent_channels = 4;
   int latent_scale = 8;  // pixels per latent pixel
+  int image_size = 512;  // the native resolution: what a request that names no size gets
+  std::optional<std::filesystem::path> latent2rgb_table;  // the model's own preview table
 };
 
 class ModelRegistry {

@@ -141,7 +141,8 @@ awaitable<void> capabilities(Exchange& ex) {
     nlohmann::json entry{{"id", model.id}, {"default", model.id == state.defaults.model}};
     try {
       const auto description = state.models.describe(model.id);
-      const auto caps = state.engine.capabilities(description.family, description.latent_channels);
+      const auto caps = state.engine.capabilities(description.family, description.latent_channels,
+                                                  description.latent2rgb_table);
       auto methods = nlohmann::json::array({"none", "auto"});
       for (const auto method : {preview::Method::latent2rgb, preview::Method::taesd, preview::Method::vae})
         if (caps.available(method)) methods.push_back(preview::method_name(method));

@@ -29,23 +29,13 @@ int64_t unix_now() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-// "size": "auto": the resolution the model was trained at. SD2's v-prediction checkpoints are its 768
-// models (2.0-v, 2.1); the epsilon ones (2.0-base, 2.1-base) are 512, as SD1 is.
-int native_side(const ModelDescription& model) {
-  switch (model.family) {
-    case io::ModelFamily::sdxl: return 1024;
-    case io::ModelFamily::sd2: return model.prediction == io::Prediction::v_prediction ? 768 : 512;
-    case io::ModelFamily::sd1: break;
-  }
-  return 512;
-}
-
 // The request parsed, its model resolved, "auto" settled and every value checked: ready to submit.
 OpenAiImageRequest prepare(ServerState& state, const Request& http_request) {
   auto request = parse_openai_request(parse_json_body(http_request.body()), state.defaults);
   request.job.model = state.resolve_model(request.job.model);
   const auto model = state.describe_model(request.job.model);
-  if (request.auto_size) request.job.generation.width = request.job.generation.height = native_side(model);
+  // "size": "auto" (and no size): the resolution the model was trained at.
+  if (request.auto_size) request.job.generation.width = request.job.generation.height = model.image_size;
   validate_openai_request(request, state.defaults, model.latent_scale);
   return request;
 }

@@ -54,7 +54,9 @@ ModelDescription ServerState::describe_model(const std::string& id) const {
 
 void ServerState::validate(engine::JobRequest& job) const {
   job.model = resolve_model(job.model);
-  validate_job(job, options.engine.limits, describe_model(job.model).latent_scale);
+  const auto model = describe_model(job.model);
+  pipeline::use_native_size(job.generation, model.image_size);
+  validate_job(job, options.engine.limits, model.latent_scale);
 }
 
 std::shared_ptr<void> ServerState::on_stop(std::function<void()> hook) {

@@ -30,6 +30,37 @@ JobRequest on(const std::string& model) {
   return request;
 }
 
+// When the job's event of `type` happened, on one clock for all jobs.
+Job::Clock::time_point when(const Job& job, EventType type) {
+  for (const auto& event : all_events(job))
+    if (event.type() == type)
+      return job.submitted_at() + std::chrono::duration_cast<Job::Clock::duration>(std::chrono::duration<double>(event.time_s));
+  ADD_FAILURE() << "no " << event_name(type) << " event";
+  return {};
+}
+
+TEST(EngineModels, JobsPerModelHoldsBackTheModelsNextJobAndLetsOthersPass) {
+  CountingLoader counting;
+  auto options = tiny_options();
+  options.loader = counting.loader();
+  options.workers = 2;
+  options.jobs_per_model = 1;
+  Engine engine(options);
+  auto job_on = [&](const char* model) {
+    auto request = on(model);
+    request.generation.steps = 30;
+    return engine.submit(request);
+  };
+  const auto a1 = job_on("a"), a2 = job_on("a"), b1 = job_on("b");
+  for (const auto& job : {a1, a2, b1}) {
+    for (auto events = job->subscribe(); !events.ended();) events.next(std::chrono::seconds(30));
+    ASSERT_EQ(job->state(), JobState::completed);
+  }
+  // b1 overtook a2: the second worker took it while a1 ran, and a2 waited for a1 to end.
+  EXPECT_LT(when(*b1, EventType::started), when(*a1, EventType::completed));
+  EXPECT_GE(when(*a2, EventType::started), when(*a1, EventType::completed));
+}
+
 TEST(EngineModels, NoBudgetKeepsEveryModelLoaded) {
   CountingLoader counting;
   auto options = tiny_options();

@@ -160,7 +160,7 @@ TEST(Pipeline, RejectsBadRequestsNamingTheField) {
   };
   auto ok = golden_request(kLoops[0]);
   auto r = ok; r.width = 65; expect_field(r, "width");
-  r = ok; r.height = 0; expect_field(r, "height");
+  r = ok; r.height = -8; expect_field(r, "height");
   r = ok; r.width = 1 << 20; expect_field(r, "width");
   r = ok; r.steps = 0; expect_field(r, "steps");
   r = ok; r.steps = 100000; expect_field(r, "steps");

@@ -150,7 +150,7 @@ TEST(OpenAiImages, ErrorsNameTheParamInOpenAisShape) {
       {"url responses", with("response_format", "url"), "response_format"},
       {"unknown quality", with("quality", "ultra"), "quality"},
       {"unknown field", with("steps", 4), "steps"},
-      {"unknown model", with("model", "dall-e-9"), "model"},
+      {"unknown model", with("model", "sd9-turbo"), "model"},
       {"a path as model", with("model", "../etc/passwd"), "model"},
       {"unsupported model", with("model", "sdxl_tiny"), "model"},
   };

@@ -31,6 +31,9 @@ enum class PreviewDecoding { by_cost, inline_, off_loop };
 
 struct EngineOptions {
   int workers = 1;                                               // jobs that run at the same time
+  // Jobs of one model that may run at the same time; 0: as many as there are workers. A queued job whose
+  // model is at its limit waits, and the next job of another model runs first (FIFO otherwise).
+  int jobs_per_model = 0;
   std::size_t max_queued = 0;                                    // jobs that may wait for a worker; 0: no limit
   std::chrono::milliseconds job_ttl = std::chrono::minutes(10);  // how long a finished job stays findable
   std::size_t max_log_events = 0;  // cap on each job's retained events (see MemoryEventLog); 0: none
@@ -97,8 +100,10 @@ class Engine {
   // The preview methods a model offers. Loads the model if it is not loaded yet (throws what the loader
   // throws when it cannot).
   preview::PreviewCapabilities capabilities(const std::string& model);
-  // The same from what a model's files say (family, latent channels), without loading it.
-  preview::PreviewCapabilities capabilities(io::ModelFamily family, int latent_channels) const;
+  // The same from what a model's files say (family, latent channels, its own preview table), without
+  // loading it.
+  preview::PreviewCapabilities capabilities(io::ModelFamily family, int latent_channels,
+                                            const std::optional<std::filesystem::path>& latent2rgb_table = {}) const;
   EngineStats stats() const;
 
   // Stops taking jobs, cancels queued and running ones (reason "shutdown") and joins the workers.

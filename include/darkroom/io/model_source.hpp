@@ -45,9 +45,15 @@ struct ModelSource {
   // Padding token of the model's tokenizer: 49407 (OpenAI CLIP, SD1) or 0 (OpenCLIP, SD2).
   int64_t pad_token = 49407;
   std::optional<TokenizerFiles> tokenizer;  // when the model carries its own tokenizer
+  // The resolution the model was trained at: what a request that names no size gets.
+  int image_size = 512;
+  // NAME.latent2rgb.json beside a single file NAME.safetensors (`darkroom fit-preview --out`): the
+  // model's own preview table, preferred to its family's published one.
+  std::optional<std::filesystem::path> latent2rgb_table;
 };
 
-// Opens a single-file checkpoint (.safetensors) or a diffusers folder (model_index.json). Throws
+// Opens a single-file checkpoint (.safetensors) or a diffusers folder (model_index.json). A single file's
+// darkroom model config (NAME.json, see model_config.hpp) and preview table are read when present. Throws
 // ModelFileError naming the file and the problem: unreadable or corrupt files, missing components,
 // an unsupported family (SDXL, recognised but not supported yet).
 ModelSource open_model(const std::filesystem::path& path);

@@ -13,8 +13,8 @@ namespace darkroom::pipeline {
 struct GenerationRequest {
   std::string prompt;
   std::string negative_prompt;
-  int width = 512;
-  int height = 512;
+  int width = 0;   // 0: the model's native size (io::ModelSource::image_size; 512 for SD1)
+  int height = 0;
   int steps = 20;
   double cfg = 7.5;
   sampling::SamplerKind sampler = sampling::SamplerKind::euler;
@@ -40,6 +40,9 @@ struct RequestLimits {
   // narrower than the defaults.
   static constexpr RequestLimits runnable() { return {16384, 1000, 1024, std::size_t{1} << 20}; }
 };
+
+// Fills a width or height of 0 with the model's native size.
+void use_native_size(GenerationRequest& request, int image_size);
 
 // Throws std::invalid_argument naming the offending field and the accepted range.
 void validate(const GenerationRequest& request, const RequestLimits& limits, int latent_scale);

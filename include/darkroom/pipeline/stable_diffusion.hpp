@@ -17,7 +17,8 @@
 namespace darkroom::pipeline {
 
 struct LoadOptions {
-  // CLIP BPE vocabulary (bpe_simple_vocab_16e6.txt.gz) for models that carry no tokenizer.
+  // CLIP BPE vocabulary (bpe_simple_vocab_16e6.txt.gz) for models that carry no tokenizer (a model's
+  // own tokenizer is used when it has one).
   std::optional<std::filesystem::path> vocab;
   std::optional<io::Prediction> prediction;  // override what the model files say or imply
   torch::Device device = torch::kCPU;

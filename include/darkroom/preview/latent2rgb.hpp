@@ -28,7 +28,10 @@ const Latent2RgbTable& sd1_table();    // SD1.x and SD2.x, 4 channels, no bias
 const Latent2RgbTable& sdxl_table();   // 4 channels
 const Latent2RgbTable& sd3_table();    // 16 channels
 const Latent2RgbTable& flux1_table();  // 16 channels
-std::optional<Latent2RgbTable> table_for(io::ModelFamily family);
+// A model's own table (io::ModelSource::latent2rgb_table, read from its file) wins over its family's
+// published one.
+std::optional<Latent2RgbTable> table_for(io::ModelFamily family,
+                                         const std::optional<std::filesystem::path>& own_table = std::nullopt);
 
 // latent: one scaled model latent, [C,h,w] or [1,C,h,w], on any device; C must match the table.
 // Returns the h x w RGB8 image: v = (rgb + 1) / 2, clamped to [0, 1], then round(255 v) (half to even).

@@ -42,6 +42,10 @@ int int_in(FieldReader& in, std::string_view key, int lo, int hi, int fallback) 
   return *value;
 }
 
+// OpenAI's own image models: clients hard-code these names, and they mean "the model this server
+// generates with" here.
+bool openai_model_name(std::string_view model) { return model.starts_with("dall-e") || model.starts_with("gpt-image"); }
+
 // "WxH" with sides that a latent of scale 8 can have; the model's own scale is checked by validate_job.
 void parse_size(const std::string& size, int max_side, pipeline::GenerationRequest& g) {
   const auto bad = [&] {
@@ -85,7 +89,8 @@ OpenAiImageRequest parse_openai_request(const json& body, const RequestDefaults&
   const auto prompt = in.string("prompt");
   if (!prompt) throw field_error("prompt", "required");
   g.prompt = *prompt;
-  const auto model = in.string("model");
+  auto model = in.string("model");
+  if (model && openai_model_name(*model) && !defaults.model.empty()) model.reset();
   if (!model && defaults.model.empty()) throw field_error("model", "required (the server has no default model)");
   r.job.model = model.value_or(defaults.model);
   check_model_id(r.job.model);

@@ -53,6 +53,17 @@ TEST(OpenAiRequest, DefaultsToOnePngOfTheModelsSize) {
   }
 }
 
+TEST(OpenAiRequest, OpenAisOwnModelNamesMeanTheDefaultModel) {
+  for (const char* model : {"dall-e-2", "dall-e-3", "gpt-image-1"}) {
+    const auto r = parse_openai_request(json{{"prompt", "x"}, {"model", model}}, kDefaults);
+    EXPECT_EQ(r.job.model, "sd15") << model;
+  }
+  EXPECT_EQ(parse_openai_request(json{{"prompt", "x"}, {"model", "other"}}, kDefaults).job.model, "other");
+  RequestDefaults no_default = kDefaults;
+  no_default.model.clear();
+  EXPECT_EQ(parse_openai_request(json{{"prompt", "x"}, {"model", "dall-e-3"}}, no_default).job.model, "dall-e-3");
+}
+
 TEST(OpenAiRequest, NamesTheParamOfEveryBadInput) {
   const std::vector<std::pair<std::string, std::string>> cases = {
       {R"({})", "prompt"},

@@ -1,0 +1,24 @@
+#pragma once
+// The embedded model's architecture: Stable Diffusion 1.x's (CLIP text encoder, UNet with cross-attention,
+// 4-channel KL autoencoder), scaled down to what an hour on two CPU cores can train on 64x64 scenes.
+// Every size obeys the rules the single-file loader reads back from tensor shapes (SD1's 8 attention heads,
+// CLIP's 64-wide heads with a floor of 4, GroupNorm over 32 groups), so the exported file needs no config
+// for its architecture.
+#include <cstdint>
+
+#include "darkroom/io/clip_layout.hpp"
+#include "darkroom/io/unet_layout.hpp"
+#include "darkroom/io/vae_layout.hpp"
+
+namespace darkroom::training {
+
+struct Architecture {
+  int image_size = 64;
+  io::VaeConfig vae;        // 3 levels: 4x downsampling, 16x16x4 latents for 64x64 images
+  io::UNetConfig unet;      // 64/128/128 channels, one layer per block, cross-attention at every level
+  io::ClipTextConfig text;  // 4 layers of width 128, the vocabulary learned from the captions
+};
+
+Architecture shapes_architecture(int64_t vocab_size);
+
+}  // namespace darkroom::training

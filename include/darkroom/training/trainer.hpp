@@ -1,0 +1,51 @@
+#pragma once
+// Training the embedded model in stages, each resumable from its checkpoint in the work folder:
+//   tokenizer   - BPE vocabulary learned from generated captions (vocab.json, merges.txt)
+//   autoencoder - the KL autoencoder on rendered scenes (autoencoder.pt, autoencoder_loss.csv)
+//   diffusion   - UNet and text encoder on the frozen autoencoder's latents (diffusion.pt, diffusion_loss.csv)
+//   export      - the single-file checkpoint and its config and tokenizer beside it
+// A stage that finds its checkpoint carries on from the saved step; one that reached its step count is
+// skipped. Data comes from the scene generator, deterministic from the seed and the step, so a resumed
+// run sees the batches an uninterrupted one would have.
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+namespace darkroom::training {
+
+struct StageOptions {
+  int64_t steps = 0;
+  int64_t batch = 32;
+  double learning_rate = 1e-3;
+  int64_t warmup_steps = 100;  // linear warm-up, then cosine decay to a tenth
+};
+
+struct TrainOptions {
+  std::filesystem::path work_dir;
+  torch::Device device = torch::kCPU;
+  // The defaults are the shipped model's recipe: about an hour on two CPU cores.
+  StageOptions autoencoder{1600, 16, 1e-3, 50};
+  StageOptions diffusion{3500, 32, 8e-4, 200};
+  double kl_weight = 1e-4;       // per latent element; keeps the latent near a unit Gaussian's scale
+  double caption_dropout = 0.1;  // share of empty prompts, so classifier-free guidance has an unconditional
+  double ema_decay = 0.998;      // exported weights are the exponential moving average
+  int64_t log_every = 50;
+  int64_t checkpoint_every = 500;
+  double time_limit_minutes = 0;  // per stage invocation; 0 = none. A stopped stage resumes next run.
+  uint64_t seed = 0;
+  int data_threads = 2;  // scene rendering threads
+};
+
+// Learns the caption vocabulary unless work_dir already holds it.
+void train_tokenizer(const TrainOptions& options);
+// Return true when the stage reached its step count (false: stopped by the time limit).
+bool train_autoencoder(const TrainOptions& options);
+bool train_diffusion(const TrainOptions& options);
+
+// Writes model (NAME.safetensors) and, beside it, NAME.json (darkroom model config), NAME.vocab.json and
+// NAME.merges.txt, from the finished stages' EMA weights.
+void export_model(const TrainOptions& options, const std::filesystem::path& model);
+
+}  // namespace darkroom::training

@@ -1,0 +1,101 @@
+// Stage 2: the UNet and the text encoder, trained together from scratch on the frozen autoencoder's
+// latents with SD's discrete schedule (scaled-linear betas, 1000 steps) and epsilon prediction, so every
+// sampler and schedule darkroom has applies unchanged. Min-SNR-5 loss weighting (Hang et al., 2023) and
+// an exponential moving average of the weights make a short run count.
+#include <random>
+
+#include "darkroom/models/clip_text.hpp"
+#include "darkroom/models/unet.hpp"
+#include "darkroom/sampling/schedule.hpp"
+#include "darkroom/training/trainer.hpp"
+#include "scene_batches.hpp"
+#include "stage.hpp"
+#include "trained_parts.hpp"
+
+namespace darkroom::training {
+
+constexpr uint64_t kDiffusionSeedDomain = 2;
+constexpr double kMinSnrGamma = 5.0;
+
+bool train_diffusion(const TrainOptions& options) {
+  const TrainingFiles files(options.work_dir);
+  const auto& stage = options.diffusion;
+  const auto tokenizer = load_learned_tokenizer(files);
+  const auto architecture = shapes_architecture(static_cast<int64_t>(tokenizer.vocab_size()));
+  const auto device = options.device;
+  auto vae = load_trained_autoencoder(files, architecture, device);
+  const double scaling_factor = measure_scaling_factor(vae, options, architecture.image_size);
+
+  torch::manual_seed(options.seed);
+  models::UNet2DConditionModel unet(architecture.unet), ema_unet(architecture.unet);
+  models::ClipTextModel text_encoder(architecture.text), ema_text_encoder(architecture.text);
+  unet->to(device);
+  ema_unet->to(device);
+  text_encoder->to(device);
+  ema_text_encoder->to(device);
+  copy_weights(*ema_unet, *unet);
+  copy_weights(*ema_text_encoder, *text_encoder);
+  auto parameters = unet->parameters();
+  for (auto& parameter : text_encoder->parameters()) parameters.push_back(parameter);
+  torch::optim::AdamW optimizer(parameters, torch::optim::AdamWOptions(stage.learning_rate).weight_decay(0.01));
+  const NamedModules checkpointed{{"unet", unet.get()},
+                                  {"text_encoder", text_encoder.get()},
+                                  {"ema_unet", ema_unet.get()},
+                                  {"ema_text_encoder", ema_text_encoder.get()}};
+  int64_t step = load_checkpoint(files.diffusion, checkpointed, &optimizer, device);
+  if (step >= stage.steps) return true;
+
+  const auto schedule = sampling::TrainSchedule::stable_diffusion();
+  const auto alphas_cumprod =
+      torch::tensor(schedule.alphas_cumprod, torch::kFloat64).to(torch::kFloat32).to(device);
+  const int64_t timesteps = schedule.num_train_timesteps();
+  const int context = static_cast<int>(architecture.text.context_length);
+
+  LossLog log(files.diffusion_loss, "diffusion", step, options.log_every);
+  SceneBatches data(kDiffusionSeedDomain, stage.batch, architecture.image_size, options.data_threads, device);
+  const TimeLimit limit(options.time_limit_minutes);
+  unet->train();
+  text_encoder->train();
+  while (step < stage.steps) {
+    const double rate = learning_rate_at(stage, step);
+    set_learning_rate(optimizer, rate);
+    auto batch = data.at(step);
+    std::mt19937_64 dropout_rng(options.seed ^ static_cast<uint64_t>(step));
+    for (auto& caption : batch.captions)
+      if (std::generate_canonical<double, 53>(dropout_rng) < options.caption_dropout) caption.clear();
+
+    // The posterior mean, not a sample: the small KL weight leaves the encoder a wide posterior, and a
+    // sample's noise is a texture the UNet would learn to draw (SD samples; its VAE's posterior is narrow).
+    torch::Tensor latents;
+    {
+      torch::NoGradGuard no_grad;
+      latents = vae->encode(batch.images).mean * scaling_factor;
+    }
+    const auto t = torch::randint(0, timesteps, {stage.batch}, torch::TensorOptions(torch::kInt64).device(device));
+    const auto alpha_bar = alphas_cumprod.index_select(0, t).view({-1, 1, 1, 1});
+    const auto noise = torch::randn_like(latents);
+    const auto noisy = alpha_bar.sqrt() * latents + (1 - alpha_bar).sqrt() * noise;
+    const auto context_states = text_encoder->forward(token_ids(tokenizer, batch.captions, context, device)).last_hidden_state;
+    const auto prediction = unet->forward(noisy, t, context_states);
+    const auto snr = alpha_bar / (1 - alpha_bar);
+    const auto weight = snr.clamp_max(kMinSnrGamma) / snr;
+    const auto loss = (weight.view({-1}) * (prediction - noise).pow(2).mean({1, 2, 3})).mean();
+    optimizer.zero_grad();
+    loss.backward();
+    torch::nn::utils::clip_grad_norm_(parameters, 1.0);
+    optimizer.step();
+    // The average warms up with the run (decay (1 + n) / (10 + n) until it reaches ema_decay).
+    const double decay = std::min(options.ema_decay, (1.0 + step) / (10.0 + step));
+    update_ema(*ema_unet, *unet, decay);
+    update_ema(*ema_text_encoder, *text_encoder, decay);
+    log.add(step, loss.item<double>(), rate);
+    ++step;
+    const bool stop = limit.reached();
+    if (step % options.checkpoint_every == 0 || step == stage.steps || stop)
+      save_checkpoint(files.diffusion, step, checkpointed, &optimizer);
+    if (stop) return false;
+  }
+  return true;
+}
+
+}  // namespace darkroom::training

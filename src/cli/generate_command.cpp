@@ -10,6 +10,7 @@
 #include "darkroom/engine/engine.hpp"
 #include "darkroom/image/png.hpp"
 #include "darkroom/pipeline/infotext.hpp"
+#include "default_model.hpp"
 #include "preview_output.hpp"
 #include "progress_display.hpp"
 
@@ -51,15 +52,18 @@ extern "C" void on_interrupt(int) {
 }
 
 int run_generate(GenerateOptions o) {
-  if (o.model.empty())
-    throw std::invalid_argument("--model: no model given (a checkpoint .safetensors or a diffusers folder)");
+  if (o.model.empty()) o.model = default_model().string();
   at::set_num_threads(o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
 
   auto& request = o.request;
   request.sampler = sampling::parse_sampler(o.sampler);
   request.scheduler = sampling::parse_sigma_schedule(o.scheduler);
   if (!o.spacing.empty()) request.spacing = sampling::parse_spacing(o.spacing);
-  if (!o.init_image.empty()) request.init_image = image::read_png(o.init_image);
+  if (!o.init_image.empty()) {
+    request.init_image = image::read_png(o.init_image);
+    if (request.width == 0) request.width = request.init_image->width;  // img2img keeps the picture's size
+    if (request.height == 0) request.height = request.init_image->height;
+  }
   o.preview.method = preview::parse_method(o.preview_method);
   o.preview.source = preview::parse_source(o.preview_source);
   const auto format = image::parse_format(o.preview_format);
@@ -95,7 +99,10 @@ int run_generate(GenerateOptions o) {
     if (const auto* p = event->as<engine::Preview>()) previews.add(*p);
     if (const auto* done = event->as<engine::Completed>()) {
       const auto model_name = std::filesystem::path(o.model).filename().replace_extension().string();
-      const auto parameters = pipeline::infotext(request, done->seed, model_name);
+      auto made = request;  // with the size the model chose when none was asked for
+      made.width = done->images.front()->width;
+      made.height = done->images.front()->height;
+      const auto parameters = pipeline::infotext(made, done->seed, model_name);
       for (std::size_t i = 0; i < done->images.size(); ++i) {
         const auto path = numbered(o.out, i, done->images.size());
         image::write_png(path, *done->images[i], {{"parameters", parameters}});
@@ -128,10 +135,10 @@ void add_generate_command(CLI::App& app) {
   cmd->add_option("prompt_text", r.prompt, "Prompt (or use --prompt)");
   cmd->add_option("--prompt,-p", r.prompt, "Prompt");
   cmd->add_option("--negative,--negative-prompt,-n", r.negative_prompt, "Negative prompt");
-  cmd->add_option("--model,-m", options->model, "Checkpoint .safetensors file or diffusers model folder");
+  cmd->add_option("--model,-m", options->model, "Checkpoint .safetensors file or diffusers model folder (default: the embedded model)");
   cmd->add_option("--vocab", options->vocab, "CLIP BPE vocabulary (bpe_simple_vocab_16e6.txt.gz) for models without a tokenizer");
-  cmd->add_option("--width,-W", r.width, "Image width in pixels (multiple of 8)")->capture_default_str();
-  cmd->add_option("--height,-H", r.height, "Image height in pixels (multiple of 8)")->capture_default_str();
+  cmd->add_option("--width,-W", r.width, "Image width in pixels (multiple of 8; default: the model's own size)");
+  cmd->add_option("--height,-H", r.height, "Image height in pixels (multiple of 8; default: the model's own size)");
   cmd->add_option("--steps", r.steps, "Denoising steps")->capture_default_str();
   cmd->add_option("--cfg,--cfg-scale", r.cfg, "Classifier-free guidance scale (<= 1 disables guidance)")->capture_default_str();
   cmd->add_option("--sampler", options->sampler, "euler | euler_a | dpm++2m | ddim | lcm")->capture_default_str();

@@ -3,6 +3,7 @@
 
 #include <iostream>
 
+#include "eval_command.hpp"
 #include "fit_preview_command.hpp"
 #include "generate_command.hpp"
 #include "serve_command.hpp"
@@ -13,6 +14,7 @@ int main(int argc, char** argv) {
   darkroom::cli::add_generate_command(app);
   darkroom::cli::add_fit_preview_command(app);
   darkroom::cli::add_serve_command(app);
+  darkroom::cli::add_eval_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

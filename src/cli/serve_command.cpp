@@ -9,6 +9,7 @@
 
 #include "darkroom/io/model_source.hpp"
 #include "darkroom/server/server.hpp"
+#include "default_model.hpp"
 
 namespace darkroom::cli {
 namespace {
@@ -28,7 +29,11 @@ struct ServeOptions {
 
 int run_serve(ServeOptions o) {
   auto& s = o.server;
-  if (s.models_dirs.empty()) throw std::invalid_argument("--models-dir: give at least one folder of models");
+  if (s.models_dirs.empty()) {
+    const auto model = default_model();
+    s.models_dirs.push_back(model.parent_path());
+    if (s.default_model.empty()) s.default_model = model.stem().string();
+  }
   at::set_num_threads(o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
   if (!o.vocab.empty()) s.engine.load.vocab = o.vocab;
   if (!o.taesd.empty()) s.engine.taesd = o.taesd;
@@ -56,8 +61,8 @@ void add_serve_command(CLI::App& app) {
   auto& s = options->server;
   auto& limits = s.engine.limits;
   auto* cmd = app.add_subcommand("serve", "Serve generation over HTTP: SSE, msgpack, WebSocket, OpenAI and A1111 APIs");
-  cmd->add_option("--models-dir", s.models_dirs, "Folder of models (.safetensors files, diffusers folders); repeatable")
-      ->required();
+  cmd->add_option("--models-dir", s.models_dirs,
+                  "Folder of models (.safetensors files, diffusers folders); repeatable (default: the embedded model's)");
   cmd->add_option("--default-model", s.default_model, "Model id for requests that name none (default: the only model)");
   cmd->add_option("--host", s.host, "Address to listen on")->capture_default_str();
   cmd->add_option("--port", s.port, "Port (0: any free port)")->capture_default_str();
@@ -68,6 +73,10 @@ void add_serve_command(CLI::App& app) {
                   "Weights to keep loaded; past it idle models unload, least recently used first (0: no limit)")
       ->capture_default_str();
   cmd->add_option("--workers", s.engine.workers, "Jobs that run at the same time")->capture_default_str();
+  cmd->add_option("--jobs-per-model", s.engine.jobs_per_model,
+                  "Jobs of one model that run at the same time; the next job of another model may pass (0: up to --workers)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--max-queue", s.engine.max_queued, "Jobs that may wait (0: no limit); more get 429")->capture_default_str();
   cmd->add_option("--job-ttl", options->job_ttl_s, "Seconds a finished job and its events stay for resume")->capture_default_str();
   cmd->add_option("--heartbeat", options->heartbeat_s, "Seconds between SSE heartbeats / WebSocket pings")->capture_default_str();

@@ -1,45 +1,18 @@
 // `darkroom generate` as a user runs it: the golden tiny checkpoint, the golden loop settings, and a PNG
 // that must equal the reference pipeline's PNG within one level.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
-#include <array>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 
 #include "darkroom/image/png.hpp"
 #include "darkroom/preview/latent2rgb.hpp"
+#include "cli_runner.hpp"
 #include "support/golden.hpp"
 
 namespace darkroom::cli {
 namespace {
 namespace fs = std::filesystem;
-
-struct CommandRun {
-  int exit_code;
-  std::string output;  // stdout and stderr
-};
-
-CommandRun darkroom(const std::string& args) {
-  const std::string cmd = std::string(DARKROOM_BINARY) + " " + args + " 2>&1";
-  CommandRun run{-1, {}};
-  FILE* pipe = ::popen(cmd.c_str(), "r");
-  if (!pipe) return run;
-  std::array<char, 4096> buf{};
-  while (std::fgets(buf.data(), buf.size(), pipe)) run.output += buf.data();
-  const int status = ::pclose(pipe);
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return run;
-}
-
-std::string quoted(const fs::path& p) { return "'" + p.string() + "'"; }
-
-fs::path temp_dir() {
-  auto dir = fs::temp_directory_path() / ("darkroom-cli-test-" + std::to_string(::getpid()));
-  fs::create_directories(dir);
-  return dir;
-}
 
 struct CliLoop {
   const char* name;

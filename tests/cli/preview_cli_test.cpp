@@ -12,6 +12,7 @@
 
 #include "darkroom/image/png.hpp"
 #include "darkroom/image/webp.hpp"
+#include "cli_runner.hpp"
 #include "support/golden.hpp"
 
 extern char** environ;
@@ -61,11 +62,6 @@ int run(std::vector<std::string> args, const std::function<void(pid_t, const std
   int status = 0;
   ::waitpid(pid, &status, 0);
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-std::vector<uint8_t> read_bytes(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), {}};
 }
 
 TEST(PreviewCli, WritesThrottledPreviewsAndAnAnimationEndingOnTheImage) {

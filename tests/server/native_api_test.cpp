@@ -107,6 +107,29 @@ TEST(NativeApi, SubmitWatchOverSseAndFetchTheResult) {
   EXPECT_EQ(preview.header("x-darkroom-preview-step"), "6");
 }
 
+// The embedded model as `darkroom serve` serves it by default, beside checkpoints that need --vocab: it keeps
+// its own tokenizer, a request that names no size gets its 64x64, and auto previews use its fitted table.
+TEST(NativeApi, ServesTheEmbeddedModelAtItsOwnSize) {
+  auto options = tiny_server_options();
+  options.models_dirs.push_back(DARKROOM_MODELS_DIR);
+  options.default_model = "darkroom-shapes";
+  TestServer server(options);
+  const auto caps = get(server.port(), "/v1/capabilities").json();
+  for (const auto& model : caps.at("models"))
+    if (model.at("id") == "darkroom-shapes") EXPECT_EQ(model.at("auto_preview"), "latent2rgb");
+  const nlohmann::json body{{"prompt", "a red circle"}, {"steps", 4}, {"seed", 1}, {"preview", {{"method", "auto"}}}};
+  const auto reply = post_json(server.port(), "/v1/jobs", body);
+  ASSERT_EQ(reply.status, 202u) << reply.body;
+  const auto id = reply.json().at("id").get<std::string>();
+  const auto events = sse_events(get(server.port(), "/v1/jobs/" + id + "/events").body);
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events.back().event, "completed") << events.back().data;
+  const auto png = get(server.port(), "/v1/jobs/" + id + "/images/0");
+  const auto image = image::decode_png({reinterpret_cast<const uint8_t*>(png.body.data()), png.body.size()});
+  EXPECT_EQ(image.width, 64);
+  EXPECT_EQ(image.height, 64);
+}
+
 TEST(NativeApi, ResumeFromACursor) {
   TestServer server;
   const auto id = submit(server.port(), tiny_request(5));

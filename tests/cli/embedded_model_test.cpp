@@ -1,0 +1,76 @@
+// The embedded model as a user meets it on a fresh machine: the README's main command with no --model, the
+// same loader and sampler as the Stable Diffusion checkpoints, and the quality gate in small, so a change in
+// the engine that hurts the model shows up here.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "cli_runner.hpp"
+#include "darkroom/image/png.hpp"
+#include "darkroom/image/webp.hpp"
+#include "darkroom/io/model_source.hpp"
+#include "darkroom/pipeline/stable_diffusion.hpp"
+#include "darkroom/scenes/adherence.hpp"
+#include "darkroom/scenes/prompt.hpp"
+
+namespace darkroom::cli {
+namespace {
+
+namespace fs = std::filesystem;
+const fs::path kModel = DARKROOM_EMBEDDED_MODEL;
+
+TEST(EmbeddedModel, IsAnSd1SingleFileWithItsOwnTokenizerAndPreviewTable) {
+  std::uintmax_t bytes = 0;
+  for (const auto& entry : fs::directory_iterator(kModel.parent_path()))
+    if (entry.path().stem().string().starts_with(kModel.stem().string())) bytes += entry.file_size();
+  EXPECT_LE(bytes, 30u << 20);  // the model and everything beside it
+
+  const auto source = io::open_model(kModel);
+  EXPECT_EQ(source.layout, io::Layout::single_file);
+  EXPECT_EQ(source.family, io::ModelFamily::sd1);
+  EXPECT_EQ(source.image_size, 64);
+  EXPECT_TRUE(source.tokenizer);
+  EXPECT_TRUE(source.latent2rgb_table);
+
+  // Loaded and sampled through the code the SD golden models go through.
+  pipeline::GenerationRequest request;
+  request.prompt = "a large yellow square in the center on a purple background";
+  request.seed = 3;
+  request.sampler = sampling::SamplerKind::dpmpp_2m;
+  const auto image = pipeline::StableDiffusion::load(kModel)->generate(request).images.at(0);
+  EXPECT_EQ(image.width, 64);
+  EXPECT_EQ(image.height, 64);
+  const auto adherence = scenes::measure(image, *scenes::parse_prompt(request.prompt));
+  EXPECT_TRUE(adherence.colour_ok);
+}
+
+TEST(EmbeddedModel, TheMainCommandShowsThePromptDeveloping) {
+  const auto dir = temp_dir() / "main-command";
+  fs::create_directories(dir);
+  const auto run = darkroom("generate 'a red circle on a blue background' --seed 1 --threads 2 --preview-anim " +
+                            quoted(dir / "develop.webp") + " --out " + quoted(dir / "image.png"));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const auto image = image::read_png(dir / "image.png");
+  EXPECT_EQ(image.width, 64);
+  const auto adherence = scenes::measure(image, *scenes::parse_prompt("a red circle on a blue background"));
+  EXPECT_TRUE(adherence.colour_ok && adherence.count_ok) << run.output;
+  const auto animation = image::decode_webp_animation(read_bytes(dir / "develop.webp"));
+  EXPECT_GT(animation.frames.size(), 2u);  // auto previews every step, then the image
+  fs::remove_all(dir);
+}
+
+TEST(EmbeddedModel, KeepsItsPromptAdherence) {
+  const auto report = temp_dir() / "eval.json";
+  const auto run = darkroom("eval --prompts 12 --threads 2 --json " + quoted(report));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const auto percent = nlohmann::json::parse(std::ifstream(report)).at("percent");
+  // The full evaluation (100 prompts) is in models/darkroom-shapes.md; these 12 are a regression check at
+  // the shipped model's level (7 of 12 colours and 8 of 12 counts right; chance is 1 in 11 colours). The
+  // model does not place objects where asked yet (position is at chance), so position is not checked.
+  EXPECT_GE(percent.at("colour").get<double>(), 50.0) << run.output;
+  EXPECT_GE(percent.at("count").get<double>(), 50.0) << run.output;
+}
+
+}  // namespace
+}  // namespace darkroom::cli

@@ -43,16 +43,18 @@ OpenAiImageRequest prepare(ServerState& state, const Request& http_request) {
 // usage.input_tokens: the prompt's CLIP BPE tokens (no start/end tokens), from the tokenizer the engine
 // loads for the model: read from its files once (a few hundred ms, on the event loop, once per model).
 int prompt_tokens(ServerState& state, const engine::JobRequest& job) {
-  const auto& vocab = state.options.engine.load.vocab;
-  auto& tokenizer = state.tokenizers[vocab ? std::string() : job.model];
+  auto& tokenizer = state.tokenizers[job.model];
   if (!tokenizer) {
-    if (vocab) {
-      tokenizer = std::make_shared<const text::ClipTokenizer>(text::ClipTokenizer::from_bpe_file(*vocab));
-    } else {
-      const auto source = io::open_model(state.models.path_of(job.model).value());
-      if (!source.tokenizer) throw io::ModelFileError(source.path, "carries no tokenizer");
+    // As pipeline::StableDiffusion::load chooses: the model's own tokenizer, else --vocab.
+    const auto source = io::open_model(state.models.path_of(job.model).value());
+    const auto& vocab = state.options.engine.load.vocab;
+    if (source.tokenizer) {
       tokenizer = std::make_shared<const text::ClipTokenizer>(
           text::ClipTokenizer::from_vocab_and_merges(source.tokenizer->vocab_json, source.tokenizer->merges_txt));
+    } else if (vocab) {
+      tokenizer = std::make_shared<const text::ClipTokenizer>(text::ClipTokenizer::from_bpe_file(*vocab));
+    } else {
+      throw io::ModelFileError(source.path, "carries no tokenizer");
     }
   }
   return static_cast<int>(tokenizer->encode(job.generation.prompt).size());

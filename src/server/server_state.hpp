@@ -43,8 +43,7 @@ struct ServerState {
   // POST /sdapi/v1/options' sd_model_checkpoint: the model of later txt2img calls that name none
   // ("": defaults.model).
   std::string a1111_model;
-  // Prompt tokenizers for the OpenAI dialect's usage counts, loaded on first use, by model id ("" for the
-  // engine's --vocab, which serves every model).
+  // Prompt tokenizers for the OpenAI dialect's usage counts, loaded on first use, by model id.
   std::map<std::string, std::shared_ptr<const text::ClipTokenizer>> tokenizers;
 
   // The id a request's "model" resolves to (its own or the default); throws RequestError (field "model")

@@ -128,6 +128,13 @@ TEST(NativeApi, ServesTheEmbeddedModelAtItsOwnSize) {
   const auto image = image::decode_png({reinterpret_cast<const uint8_t*>(png.body.data()), png.body.size()});
   EXPECT_EQ(image.width, 64);
   EXPECT_EQ(image.height, 64);
+
+  // OpenAI usage counts tokens with the model's own tokenizer too: "lighthouse" is one CLIP token (the
+  // --vocab) but several of the embedded model's, which learned only the scene captions' words.
+  const nlohmann::json openai{{"prompt", "a lighthouse"}, {"model", "darkroom-shapes"}};
+  const auto generated = post_json(server.port(), "/v1/images/generations", openai);
+  ASSERT_EQ(generated.status, 200u) << generated.body;
+  EXPECT_GT(generated.json().at("usage").at("input_tokens").get<int>(), 2);
 }
 
 TEST(NativeApi, ResumeFromACursor) {

@@ -3,6 +3,7 @@
 // A1111's API has no job ids: progress and interrupt act on the newest txt2img job (ServerState::a1111_job).
 #include <algorithm>
 #include <cctype>
+#include <limits>
 
 #include "darkroom/preview/preview_image.hpp"
 #include "darkroom/server/a1111.hpp"
@@ -15,10 +16,6 @@ namespace {
 
 using boost::asio::awaitable;
 using nlohmann::json;
-
-// A1111 shows a live preview every N steps, 10 by default ("show_progress_every_n_steps"), made with its
-// cheap approximate decoder: here the model's auto preview method. PNG, because /progress sends a PNG.
-constexpr int kPreviewEveryNSteps = 10;
 
 const std::string& a1111_model(const ServerState& state) {
   return state.a1111_model.empty() ? state.defaults.model : state.a1111_model;
@@ -45,9 +42,12 @@ A1111Request prepare(ServerState& state, const Request& http_request) {
   } catch (const RequestError& error) {
     throw error.field() == "model" ? with_field(error, "override_settings.sd_model_checkpoint") : error;
   }
+  // A1111 makes its live previews with its cheap approximate decoder: here the model's auto preview
+  // method. PNG, because /progress sends a PNG.
+  const int every = request.preview_every_n_steps.value_or(state.a1111_preview_every_n_steps);
   auto& preview = request.job.preview;
-  preview.method = preview::Method::auto_;
-  preview.every_n_steps = kPreviewEveryNSteps;
+  preview.method = every > 0 ? preview::Method::auto_ : preview::Method::none;
+  preview.every_n_steps = std::max(every, 1);
   preview.format = image::Format::png;
   return request;
 }
@@ -145,21 +145,34 @@ awaitable<void> sd_models(Exchange& ex) {
 }
 
 awaitable<void> get_options(Exchange& ex) {
-  const json body{{"sd_model_checkpoint", a1111_model(ex.state)}, {"show_progress_every_n_steps", kPreviewEveryNSteps}};
+  const json body{{"sd_model_checkpoint", a1111_model(ex.state)},
+                  {"show_progress_every_n_steps", ex.state.a1111_preview_every_n_steps}};
   co_await ex.send_json(http::status::ok, body);
 }
 
-// Only sd_model_checkpoint changes anything; A1111 clients send many other settings, which are ignored.
+// Only sd_model_checkpoint and show_progress_every_n_steps change anything; A1111 clients send many other
+// settings, which are ignored.
 awaitable<void> set_options(Exchange& ex) {
   const auto body = parse_json_body(ex.request.body());
+  auto preview_every = ex.state.a1111_preview_every_n_steps;
+  if (const auto it = body.find("show_progress_every_n_steps"); it != body.end()) {
+    if (!it->is_number_integer())
+      throw field_error("show_progress_every_n_steps", "must be an integer (steps between live previews)");
+    const auto steps = std::clamp<int64_t>(it->get<int64_t>(), -2, std::numeric_limits<int>::max());
+    preview_every = check_a1111_preview_period(static_cast<int>(steps), "show_progress_every_n_steps");
+  }
+  auto model = ex.state.a1111_model;
   if (const auto it = body.find("sd_model_checkpoint"); it != body.end()) {
     if (!it->is_string()) throw field_error("sd_model_checkpoint", "must be a string (a model title from /sdapi/v1/sd-models)");
     try {
-      ex.state.a1111_model = ex.state.resolve_model(it->get<std::string>());
+      model = ex.state.resolve_model(it->get<std::string>());
     } catch (const RequestError& error) {
       throw with_field(error, "sd_model_checkpoint");
     }
   }
+  // All or nothing: a request with one bad setting changes none.
+  ex.state.a1111_preview_every_n_steps = preview_every;
+  ex.state.a1111_model = std::move(model);
   co_await ex.send_json(http::status::ok, nullptr);
 }
 

@@ -43,6 +43,9 @@ struct ServerState {
   // POST /sdapi/v1/options' sd_model_checkpoint: the model of later txt2img calls that name none
   // ("": defaults.model).
   std::string a1111_model;
+  // POST /sdapi/v1/options' show_progress_every_n_steps: A1111 shows a live preview every N steps, 10 by
+  // default; 0 or -1: none.
+  int a1111_preview_every_n_steps = 10;
   // Prompt tokenizers for the OpenAI dialect's usage counts, loaded on first use, by model id.
   std::map<std::string, std::shared_ptr<const text::ClipTokenizer>> tokenizers;
 

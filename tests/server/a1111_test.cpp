@@ -58,6 +58,7 @@ TEST(A1111, BadRequestsAnswer422NamingTheField) {
       {{{"cfg_scale", "high"}}, "cfg_scale"},
       {{{"width", 63}}, "width"},
       {{{"override_settings", {{"sd_model_checkpoint", "nope"}}}}, "override_settings.sd_model_checkpoint"},
+      {{{"override_settings", {{"show_progress_every_n_steps", -5}}}}, "override_settings.show_progress_every_n_steps"},
   };
   for (const auto& [change, field] : bad) {
     SCOPED_TRACE(field);
@@ -77,7 +78,8 @@ TEST(A1111, BadRequestsAnswer422NamingTheField) {
 }
 
 // While a long txt2img runs, /progress shows its step and newest preview; /interrupt ends it, and the
-// txt2img call then answers as A1111 does, with no images.
+// txt2img call then answers as A1111 does, with no images. The preview period comes from the request's
+// override_settings, so the test waits for a few steps, not ten, on a machine that may be slow.
 TEST(A1111, ProgressShowsThePreviewAndInterruptCancels) {
   TestServer server;
   const auto port = server.port();
@@ -86,14 +88,17 @@ TEST(A1111, ProgressShowsThePreviewAndInterruptCancels) {
   EXPECT_EQ(idle.at("current_image"), nullptr);
   EXPECT_EQ(idle.at("state").at("job_count"), 0);
 
+  constexpr int kPreviewEvery = 2;
   HttpReply generated;
   std::atomic<bool> answered = false;
   std::thread caller([&] {
-    generated = post_json(port, "/sdapi/v1/txt2img", txt2img_request(1000));  // 10 s unless interrupted
+    auto body = txt2img_request(1000);  // 10 s unless interrupted
+    body["override_settings"] = {{"show_progress_every_n_steps", kPreviewEvery}};
+    generated = post_json(port, "/sdapi/v1/txt2img", body);
     answered = true;
   });
   json progress;
-  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  const auto deadline = std::chrono::steady_clock::now() + 120s;
   while (!answered && std::chrono::steady_clock::now() < deadline) {
     progress = get(port, "/sdapi/v1/progress?skip_current_image=false").json();
     if (!progress.at("current_image").is_null()) break;
@@ -111,8 +116,8 @@ TEST(A1111, ProgressShowsThePreviewAndInterruptCancels) {
   EXPECT_GT(progress.at("progress").get<double>(), 0.0);
   EXPECT_LT(progress.at("progress").get<double>(), 1.0);
   EXPECT_EQ(progress.at("state").at("sampling_steps"), 1000);
-  // The first preview is after step 10, and a progress never reports a step older than its image.
-  EXPECT_GE(progress.at("state").at("sampling_step").get<int>(), 10) << progress.at("state").dump();
+  // The first preview is after step 2, and a progress never reports a step older than its image.
+  EXPECT_GE(progress.at("state").at("sampling_step").get<int>(), kPreviewEvery) << progress.at("state").dump();
   EXPECT_EQ(progress.at("state").at("job_count"), 1);
   EXPECT_EQ(without_image.at("current_image"), nullptr);
   EXPECT_EQ(without_image.at("state").at("job_count"), 1);
@@ -121,6 +126,33 @@ TEST(A1111, ProgressShowsThePreviewAndInterruptCancels) {
   EXPECT_TRUE(generated.json().at("images").empty());
   EXPECT_EQ(get(port, "/sdapi/v1/progress").json().at("progress"), 0);
   EXPECT_EQ(request(port, http::verb::post, "/sdapi/v1/interrupt").status, 200u);  // nothing to interrupt: still 200
+}
+
+// show_progress_every_n_steps 0 (A1111: "disabled") means no live previews at all.
+TEST(A1111, APreviewPeriodOfZeroShowsNoPreviews) {
+  TestServer server;
+  const auto port = server.port();
+  EXPECT_EQ(get(port, "/sdapi/v1/options").json().at("show_progress_every_n_steps"), 10);
+  ASSERT_EQ(post_json(port, "/sdapi/v1/options", {{"show_progress_every_n_steps", 0}}).status, 200u);
+  EXPECT_EQ(get(port, "/sdapi/v1/options").json().at("show_progress_every_n_steps"), 0);
+
+  HttpReply generated;
+  std::thread caller([&] { generated = post_json(port, "/sdapi/v1/txt2img", txt2img_request(40)); });
+  bool saw_a_step = false;
+  const auto deadline = std::chrono::steady_clock::now() + 120s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    const auto progress = get(port, "/sdapi/v1/progress").json();
+    EXPECT_EQ(progress.at("current_image"), nullptr);
+    if (progress.at("state").at("sampling_step").get<int>() >= 20) {
+      saw_a_step = true;
+      break;
+    }
+    std::this_thread::sleep_for(5ms);
+  }
+  caller.join();
+  EXPECT_TRUE(saw_a_step);
+  ASSERT_EQ(generated.status, 200u) << generated.body;
+  EXPECT_EQ(generated.json().at("images").size(), 1u);
 }
 
 TEST(A1111, SamplersModelsAndOptions) {
@@ -149,6 +181,16 @@ TEST(A1111, SamplersModelsAndOptions) {
   EXPECT_EQ(unknown.json().at("field"), "sd_model_checkpoint");
   const json options{{"sd_model_checkpoint", "sd1_tiny"}, {"samples_format", "png"}};
   EXPECT_EQ(post_json(port, "/sdapi/v1/options", options).status, 200u);
+
+  // A bad setting changes nothing, not even the good settings beside it.
+  const json half_bad{{"show_progress_every_n_steps", 3}, {"sd_model_checkpoint", "nope"}};
+  EXPECT_EQ(post_json(port, "/sdapi/v1/options", half_bad).status, 422u);
+  EXPECT_EQ(get(port, "/sdapi/v1/options").json().at("show_progress_every_n_steps"), 10);
+  for (const json& period : {json(-2), json("often"), json(2.5)}) {
+    const auto bad = post_json(port, "/sdapi/v1/options", {{"show_progress_every_n_steps", period}});
+    EXPECT_EQ(bad.status, 422u) << period;
+    EXPECT_EQ(bad.json().at("field"), "show_progress_every_n_steps") << period;
+  }
 }
 
 }  // namespace

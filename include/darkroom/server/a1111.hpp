@@ -20,13 +20,21 @@ struct A1111Request {
   engine::JobRequest job;
   std::string sampler_name;   // as the client spelled it (echoed in info), or "Euler" when absent
   nlohmann::json parameters;  // the request body as given, echoed back
+  // override_settings.show_progress_every_n_steps: the live preview period for this job (absent: the
+  // server's setting).
+  std::optional<int> preview_every_n_steps;
 };
+
+// A1111's "show_progress_every_n_steps" setting: a live preview every N steps; 0 and -1 ("only after the
+// batch") mean no live previews. Throws RequestError naming `field` below -1.
+int check_a1111_preview_period(int steps, const std::string& field);
 
 // POST /sdapi/v1/txt2img. Unknown fields are ignored: A1111 clients send dozens (hires fix, restore faces,
 // scripts) that have no meaning here. Defaults are A1111's (steps 50, cfg_scale 7, sampler "Euler").
 // sampler_name (or the older sampler_index) takes A1111 display names ("Euler a", "DPM++ 2M Karras", ...),
 // their aliases ("k_euler_a") and darkroom's names; scheduler takes A1111 names ("Automatic", "Karras",
-// "Uniform", ...). override_settings: CLIP_stop_at_last_layers -> clip_skip, sd_model_checkpoint -> model.
+// "Uniform", ...). override_settings: CLIP_stop_at_last_layers -> clip_skip, sd_model_checkpoint -> model,
+// show_progress_every_n_steps -> preview_every_n_steps.
 // Throws RequestError naming the A1111 field for wrong types, unknown samplers and schedulers, n_iter != 1.
 A1111Request parse_a1111_txt2img(const nlohmann::json& body, const RequestDefaults& defaults);
 

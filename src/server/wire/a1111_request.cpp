@@ -136,6 +136,8 @@ A1111Request parse_a1111_txt2img(const json& body, const RequestDefaults& defaul
     FieldReader s(*settings, "override_settings");
     if (auto v = s.integer("CLIP_stop_at_last_layers")) g.clip_skip = *v;
     if (auto v = s.string("sd_model_checkpoint")) r.job.model = *v;
+    if (auto v = s.integer("show_progress_every_n_steps"))
+      r.preview_every_n_steps = check_a1111_preview_period(*v, s.path("show_progress_every_n_steps"));
   }
   if (r.job.model.empty())
     throw field_error("override_settings.sd_model_checkpoint", "required (the server has no default model)");
@@ -145,6 +147,11 @@ A1111Request parse_a1111_txt2img(const json& body, const RequestDefaults& defaul
     throw with_field(error, "override_settings.sd_model_checkpoint");
   }
   return r;
+}
+
+int check_a1111_preview_period(int steps, const std::string& field) {
+  if (steps < -1) throw field_error(field, "must be a number of steps, or 0 or -1 for no live previews");
+  return steps;
 }
 
 void validate_a1111_request(const A1111Request& request, const RequestDefaults& defaults, int latent_scale) {

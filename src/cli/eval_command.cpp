@@ -1,17 +1,16 @@
 #include "eval_command.hpp"
 
-#include <ATen/Parallel.h>
-
 #include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <thread>
 
 #include "darkroom/image/png.hpp"
+#include "darkroom/models/cpu_threads.hpp"
 #include "darkroom/pipeline/stable_diffusion.hpp"
 #include "darkroom/scenes/adherence.hpp"
 #include "darkroom/scenes/caption.hpp"
 #include "darkroom/scenes/prompt.hpp"
+#include "darkroom/scenes/render.hpp"
 #include "default_model.hpp"
 
 namespace darkroom::cli {
@@ -26,6 +25,7 @@ struct EvalOptions {
   std::string images_dir;
   std::string json_out;
   int threads = 0;
+  bool autoencoder = false;
 };
 
 nlohmann::json name_or_null(const auto& value) {
@@ -40,37 +40,46 @@ nlohmann::json result_json(const std::string& prompt, const scenes::Adherence& a
           {"count", a.count}};
 }
 
+// The held-out scene through the model's autoencoder alone (posterior mean, then decode): what the
+// diffusion model can at best produce, since it draws in that autoencoder's latent space.
+image::Image round_trip(const pipeline::StableDiffusion& model, const scenes::Scene& scene) {
+  const int size = model.source().image_size > 0 ? model.source().image_size : 64;
+  const auto picture = pipeline::from_image(scenes::render(scene, size, size));
+  return pipeline::to_images(model.decode_latents(model.encode_image_mean(picture))).front();
+}
+
 int run_eval(EvalOptions o) {
   if (o.model.empty()) o.model = default_model().string();
   if (o.prompts < 1) throw std::invalid_argument("--prompts: must be at least 1");
-  at::set_num_threads(o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+  models::use_cpu_threads(o.threads);
   o.request.sampler = sampling::parse_sampler(o.sampler);
   const auto model = pipeline::StableDiffusion::load(o.model);
   if (!o.images_dir.empty()) std::filesystem::create_directories(o.images_dir);
 
   scenes::AdherenceTally tally;
   nlohmann::json results = nlohmann::json::array();
-  const auto prompts = scenes::evaluation_prompts(o.prompts, o.prompt_seed);
-  for (std::size_t i = 0; i < prompts.size(); ++i) {
+  const auto examples = scenes::evaluation_examples(o.prompts, o.prompt_seed);
+  for (std::size_t i = 0; i < examples.size(); ++i) {
+    const std::string& prompt = examples[i].caption;
     auto request = o.request;
-    request.prompt = prompts[i];
+    request.prompt = prompt;
     request.seed = o.request.seed + static_cast<int64_t>(i);
-    const auto image = model->generate(request).images.front();
-    const auto adherence = scenes::measure(image, *scenes::parse_prompt(prompts[i]));
+    const auto image = o.autoencoder ? round_trip(*model, examples[i].scene) : model->generate(request).images.front();
+    const auto adherence = scenes::measure(image, *scenes::parse_prompt(prompt));
     tally.add(adherence);
-    results.push_back(result_json(prompts[i], adherence));
+    results.push_back(result_json(prompt, adherence));
     const auto& measured = results.back();
     const auto text = [](const nlohmann::json& name, const char* none) {
       return name.is_string() ? name.get<std::string>() : std::string(none);
     };
-    std::printf("%s %-70s colour %s, %s, %d object(s)\n", adherence.all_ok() ? "ok  " : "MISS", prompts[i].c_str(),
+    std::printf("%s %-70s colour %s, %s, %d object(s)\n", adherence.all_ok() ? "ok  " : "MISS", prompt.c_str(),
                 text(measured.at("colour"), "none").c_str(), text(measured.at("region"), "nowhere").c_str(),
                 adherence.count);
     std::fflush(stdout);
     if (!o.images_dir.empty()) {
       char name[32];
       std::snprintf(name, sizeof(name), "%03zu.png", i);
-      image::write_png(std::filesystem::path(o.images_dir) / name, image, {{"parameters", prompts[i]}});
+      image::write_png(std::filesystem::path(o.images_dir) / name, image, {{"parameters", prompt}});
     }
   }
   std::printf("%s\n", tally.summary().c_str());
@@ -78,7 +87,8 @@ int run_eval(EvalOptions o) {
     const nlohmann::json report{
         {"model", o.model},
         {"settings",
-         {{"steps", o.request.steps}, {"cfg", o.request.cfg}, {"sampler", o.sampler}, {"seed", o.request.seed},
+         {{"measured", o.autoencoder ? "autoencoder" : "generation"},
+          {"steps", o.request.steps}, {"cfg", o.request.cfg}, {"sampler", o.sampler}, {"seed", o.request.seed},
           {"prompt_seed", o.prompt_seed}}},
         {"percent",
          {{"colour", scenes::AdherenceTally::percent(tally.colour, tally.measured)},
@@ -109,6 +119,8 @@ void add_eval_command(CLI::App& app) {
   cmd->add_option("--images", options->images_dir, "Write each generated image here");
   cmd->add_option("--json", options->json_out, "Write the per-prompt results and percentages here");
   cmd->add_option("--threads", options->threads, "CPU threads (default: all cores)");
+  cmd->add_flag("--autoencoder", options->autoencoder,
+                "Measure the autoencoder instead: each held-out scene encoded (posterior mean) and decoded");
   cmd->callback([options] {
     const int code = run_eval(*options);
     if (code != 0) throw CLI::RuntimeError(code);

@@ -1,15 +1,14 @@
 #include "fit_preview_command.hpp"
 
 #include <ATen/CPUGeneratorImpl.h>
-#include <ATen/Parallel.h>
 #include <unistd.h>
 
 #include <array>
 #include <cstdio>
 #include <iostream>
 #include <stdexcept>
-#include <thread>
 
+#include "darkroom/models/cpu_threads.hpp"
 #include "darkroom/pipeline/stable_diffusion.hpp"
 #include "darkroom/preview/latent2rgb.hpp"
 
@@ -91,7 +90,7 @@ void run_fit_preview(const FitPreviewOptions& o) {
   if (o.out.empty()) throw std::invalid_argument("--out: no output file given (table.json)");
   if (o.samples < 0 || o.runs < 0 || o.samples + o.runs == 0)
     throw std::invalid_argument("--samples and --runs: need at least one random latent or one generation");
-  at::set_num_threads(o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+  models::use_cpu_threads(o.threads);
   torch::NoGradGuard no_grad;
 
   pipeline::LoadOptions load;

@@ -1,14 +1,12 @@
 #include "generate_command.hpp"
 
-#include <ATen/Parallel.h>
-
 #include <atomic>
 #include <csignal>
 #include <iostream>
-#include <thread>
 
 #include "darkroom/engine/engine.hpp"
 #include "darkroom/image/png.hpp"
+#include "darkroom/models/cpu_threads.hpp"
 #include "darkroom/pipeline/infotext.hpp"
 #include "default_model.hpp"
 #include "preview_output.hpp"
@@ -53,7 +51,7 @@ extern "C" void on_interrupt(int) {
 
 int run_generate(GenerateOptions o) {
   if (o.model.empty()) o.model = default_model().string();
-  at::set_num_threads(o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+  models::use_cpu_threads(o.threads);
 
   auto& request = o.request;
   request.sampler = sampling::parse_sampler(o.sampler);

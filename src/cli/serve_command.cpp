@@ -1,13 +1,11 @@
 #include "serve_command.hpp"
 
-#include <ATen/Parallel.h>
-
 #include <cstdlib>
 #include <iostream>
 #include <memory>
-#include <thread>
 
 #include "darkroom/io/model_source.hpp"
+#include "darkroom/models/cpu_threads.hpp"
 #include "darkroom/server/server.hpp"
 #include "default_model.hpp"
 
@@ -34,7 +32,7 @@ int run_serve(ServeOptions o) {
     s.models_dirs.push_back(model.parent_path());
     if (s.default_model.empty()) s.default_model = model.stem().string();
   }
-  at::set_num_threads(o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+  models::use_cpu_threads(o.threads);
   if (!o.vocab.empty()) s.engine.load.vocab = o.vocab;
   if (!o.taesd.empty()) s.engine.taesd = o.taesd;
   if (!o.prediction.empty()) s.engine.load.prediction = io::parse_prediction(o.prediction);

@@ -116,9 +116,14 @@ torch::Tensor StableDiffusion::decode_latents(const torch::Tensor& latents) cons
 torch::Tensor StableDiffusion::encode_image(const torch::Tensor& image01, at::Generator& generator) const {
   torch::NoGradGuard no_grad;
   const auto& vae = impl_->source.vae_config;
-  auto moments = impl_->vae->encode(image01 * 2 - 1);
-  auto sample = moments.sample(generator);
+  auto sample = impl_->vae->encode(image01 * 2 - 1).sample(generator);
   return (sample - vae.shift_factor) * vae.scaling_factor;
+}
+
+torch::Tensor StableDiffusion::encode_image_mean(const torch::Tensor& image01) const {
+  torch::NoGradGuard no_grad;
+  const auto& vae = impl_->source.vae_config;
+  return (impl_->vae->encode(image01 * 2 - 1).mean - vae.shift_factor) * vae.scaling_factor;
 }
 
 GenerationResult StableDiffusion::generate(const GenerationRequest& asked, const GenerationObserver& observer) const {

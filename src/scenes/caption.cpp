@@ -90,12 +90,17 @@ Example example_for_seed(uint64_t seed) {
   return example;
 }
 
-std::vector<std::string> evaluation_prompts(int n, uint64_t seed) {
-  if (n < 0) throw std::invalid_argument("evaluation_prompts: negative count " + std::to_string(n));
+std::vector<Example> evaluation_examples(int n, uint64_t seed) {
+  if (n < 0) throw std::invalid_argument("evaluation_examples: negative count " + std::to_string(n));
   auto rng = rng_for_seed(seed | (uint64_t{1} << 63));
-  std::vector<std::string> prompts;
-  for (int i = 0; i < n; ++i) prompts.push_back(caption_with(random_scene(rng, 1), evaluation_odds, rng));
-  return prompts;
+  std::vector<Example> examples;
+  for (int i = 0; i < n; ++i) {
+    Example example;
+    example.scene = random_scene(rng, 1);
+    example.caption = caption_with(example.scene, evaluation_odds, rng);
+    examples.push_back(std::move(example));
+  }
+  return examples;
 }
 
 }  // namespace darkroom::scenes

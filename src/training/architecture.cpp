@@ -2,7 +2,7 @@
 
 namespace darkroom::training {
 
-Architecture shapes_architecture(int64_t vocab_size) {
+Architecture shapes_architecture(int64_t vocab_size, io::Prediction prediction) {
   Architecture a;
   a.vae.block_out_channels = {32, 64, 64};
   a.vae.layers_per_block = 1;
@@ -23,7 +23,7 @@ Architecture shapes_architecture(int64_t vocab_size) {
   a.unet.mid_transformer_layers = 1;
   a.unet.num_heads = {8, 8, 8};  // SD1's LDM config: 8 heads at every width
   a.unet.cross_attention_dim = a.text.width;
-  a.unet.prediction = io::Prediction::epsilon;
+  a.unet.prediction = prediction;
   return a;
 }
 

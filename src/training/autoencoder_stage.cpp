@@ -15,7 +15,7 @@ constexpr uint64_t kAutoencoderSeedDomain = 1;
 bool train_autoencoder(const TrainOptions& options) {
   const TrainingFiles files(options.work_dir);
   const auto& stage = options.autoencoder;
-  const auto architecture = shapes_architecture(/*vocab_size=*/1);
+  const auto architecture = shapes_architecture(/*vocab_size=*/1, options.prediction);
   torch::manual_seed(options.seed);
   models::AutoencoderKL vae(architecture.vae);
   vae->to(options.device);

@@ -1,7 +1,7 @@
 // Stage 2: the UNet and the text encoder, trained together from scratch on the frozen autoencoder's
-// latents with SD's discrete schedule (scaled-linear betas, 1000 steps) and epsilon prediction, so every
-// sampler and schedule darkroom has applies unchanged. Min-SNR-5 loss weighting (Hang et al., 2023) and
-// an exponential moving average of the weights make a short run count.
+// latents with SD's discrete schedule (scaled-linear betas, 1000 steps) and epsilon or v prediction, so
+// every sampler and schedule darkroom has applies unchanged. A capped loss weighting and an exponential
+// moving average of the weights make a short run count.
 #include <random>
 
 #include "darkroom/models/clip_text.hpp"
@@ -15,13 +15,25 @@
 namespace darkroom::training {
 
 constexpr uint64_t kDiffusionSeedDomain = 2;
-constexpr double kMinSnrGamma = 5.0;
+constexpr double kSnrCap = 5.0;
+
+// Per-sample loss weights, in terms of what each sample's error in the predicted image (x0) counts.
+// epsilon: min-SNR-5 (Hang et al., 2023): an x0 error weighs min(SNR, 5), next to nothing at high noise.
+// v: min(SNR + 1, 5): at least 1. Where an object goes is decided at high noise, where only the prompt
+// can tell; min-SNR gave that lesson a weight of SNR (0.005 at the top of SD's schedule), and the first
+// model placed objects at chance, wherever the starting noise suggested. In the prediction's own terms
+// (v error = x0 error / sqrt(1 - alpha_bar)) the weight is min(SNR + 1, 5) / (SNR + 1) <= 1.
+torch::Tensor loss_weights(const torch::Tensor& alpha_bar, io::Prediction prediction) {
+  const auto snr = alpha_bar / (1 - alpha_bar);
+  if (prediction == io::Prediction::epsilon) return snr.clamp_max(kSnrCap) / snr;
+  return (snr + 1).clamp_max(kSnrCap) / (snr + 1);
+}
 
 bool train_diffusion(const TrainOptions& options) {
   const TrainingFiles files(options.work_dir);
   const auto& stage = options.diffusion;
   const auto tokenizer = load_learned_tokenizer(files);
-  const auto architecture = shapes_architecture(static_cast<int64_t>(tokenizer.vocab_size()));
+  const auto architecture = shapes_architecture(static_cast<int64_t>(tokenizer.vocab_size()), options.prediction);
   const auto device = options.device;
   auto vae = load_trained_autoencoder(files, architecture, device);
   const double scaling_factor = measure_scaling_factor(vae, options, architecture.image_size);
@@ -74,12 +86,13 @@ bool train_diffusion(const TrainOptions& options) {
     const auto t = torch::randint(0, timesteps, {stage.batch}, torch::TensorOptions(torch::kInt64).device(device));
     const auto alpha_bar = alphas_cumprod.index_select(0, t).view({-1, 1, 1, 1});
     const auto noise = torch::randn_like(latents);
-    const auto noisy = alpha_bar.sqrt() * latents + (1 - alpha_bar).sqrt() * noise;
+    const auto signal = alpha_bar.sqrt(), spread = (1 - alpha_bar).sqrt();
+    const auto noisy = signal * latents + spread * noise;
+    const auto target = options.prediction == io::Prediction::epsilon ? noise : signal * noise - spread * latents;
     const auto context_states = text_encoder->forward(token_ids(tokenizer, batch.captions, context, device)).last_hidden_state;
     const auto prediction = unet->forward(noisy, t, context_states);
-    const auto snr = alpha_bar / (1 - alpha_bar);
-    const auto weight = snr.clamp_max(kMinSnrGamma) / snr;
-    const auto loss = (weight.view({-1}) * (prediction - noise).pow(2).mean({1, 2, 3})).mean();
+    const auto weight = loss_weights(alpha_bar, options.prediction);
+    const auto loss = (weight.view({-1}) * (prediction - target).pow(2).mean({1, 2, 3})).mean();
     optimizer.zero_grad();
     loss.backward();
     torch::nn::utils::clip_grad_norm_(parameters, 1.0);

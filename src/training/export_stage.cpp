@@ -18,7 +18,7 @@ namespace fs = std::filesystem;
 void export_model(const TrainOptions& options, const fs::path& model) {
   const TrainingFiles files(options.work_dir);
   const auto tokenizer = load_learned_tokenizer(files);
-  const auto architecture = shapes_architecture(static_cast<int64_t>(tokenizer.vocab_size()));
+  const auto architecture = shapes_architecture(static_cast<int64_t>(tokenizer.vocab_size()), options.prediction);
   auto vae = load_trained_autoencoder(files, architecture, options.device);
   models::UNet2DConditionModel unet(architecture.unet);
   models::ClipTextModel text_encoder(architecture.text);

@@ -27,7 +27,7 @@ double measure_scaling_factor(models::AutoencoderKL& vae, const TrainOptions& op
   SceneBatches data(kScalingSeedDomain, 64, image_size, options.data_threads, options.device);
   std::vector<torch::Tensor> means;
   for (int64_t step = 0; step < 4; ++step) means.push_back(vae->encode(data.at(step).images).mean);
-  return 1.0 / torch::cat(means).std().item<double>();
+  return options.latent_std / torch::cat(means).std().item<double>();
 }
 
 torch::Tensor token_ids(const text::ClipTokenizer& tokenizer, const std::vector<std::string>& prompts,

@@ -21,7 +21,8 @@ text::ClipTokenizer load_learned_tokenizer(const TrainingFiles& files);
 models::AutoencoderKL load_trained_autoencoder(const TrainingFiles& files, const Architecture& architecture,
                                                torch::Device device);
 
-// Deterministic: the same scenes every time, so export and training agree.
+// The VAE scaling factor that gives the latents options.latent_std. Deterministic: the same scenes every
+// time, so export and training agree.
 double measure_scaling_factor(models::AutoencoderKL& vae, const TrainOptions& options, int image_size);
 
 // [B, context] int64 ids, padded with the end-of-text token as SD1's tokenizer pads.

@@ -72,5 +72,19 @@ TEST(EmbeddedModel, KeepsItsPromptAdherence) {
   EXPECT_GE(percent.at("count").get<double>(), 50.0) << run.output;
 }
 
+// The autoencoder on its own: the held-out scenes encoded (posterior mean) and decoded. It bounds what the
+// diffusion model can draw. The floors are the shipped autoencoder's level on these 12 scenes (9 of 12
+// positions, 4 of 12 colours: small objects come back as coloured smudges; see the model card).
+TEST(EmbeddedModel, AutoencoderEvaluationMeasuresRoundTrips) {
+  const auto report_file = temp_dir() / "autoencoder.json";
+  const auto run = darkroom("eval --autoencoder --prompts 12 --threads 2 --json " + quoted(report_file));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const auto report = nlohmann::json::parse(std::ifstream(report_file));
+  EXPECT_EQ(report.at("settings").at("measured"), "autoencoder");
+  EXPECT_EQ(report.at("results").size(), 12u);
+  EXPECT_GE(report.at("percent").at("position").get<double>(), 70.0) << run.output;
+  EXPECT_GE(report.at("percent").at("colour").get<double>(), 30.0) << run.output;
+}
+
 }  // namespace
 }  // namespace darkroom::cli

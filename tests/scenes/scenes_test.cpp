@@ -153,21 +153,31 @@ TEST(Scenes, ParsePromptRejectsJunk) {
     EXPECT_FALSE(parse_prompt(junk)) << '"' << junk << '"';
 }
 
-TEST(Scenes, EvaluationPromptsAreHeldOutSingleObjectsWithAPlace) {
-  const auto prompts = evaluation_prompts(300, 7);
-  ASSERT_EQ(prompts.size(), 300u);
-  EXPECT_EQ(evaluation_prompts(300, 7), prompts);
-  const auto fewer = evaluation_prompts(10, 7);
+std::vector<std::string> captions_of(const std::vector<Example>& examples) {
+  std::vector<std::string> captions;
+  for (const auto& example : examples) captions.push_back(example.caption);
+  return captions;
+}
+
+TEST(Scenes, EvaluationExamplesAreHeldOutSingleObjectsWithAPlace) {
+  const auto examples = evaluation_examples(300, 7);
+  ASSERT_EQ(examples.size(), 300u);
+  const auto prompts = captions_of(examples);
+  EXPECT_EQ(captions_of(evaluation_examples(300, 7)), prompts);
+  const auto fewer = captions_of(evaluation_examples(10, 7));
   EXPECT_TRUE(std::equal(fewer.begin(), fewer.end(), prompts.begin()));
-  EXPECT_NE(evaluation_prompts(10, 8), fewer);
-  for (const std::string& prompt : prompts) {
+  EXPECT_NE(captions_of(evaluation_examples(10, 8)), fewer);
+  for (const auto& [scene, prompt] : examples) {
     const auto spec = parse_prompt(prompt);
     ASSERT_TRUE(spec) << prompt;
     ASSERT_EQ(spec->objects.size(), 1u) << prompt;
     EXPECT_EQ(spec->objects[0].count, 1) << prompt;
     EXPECT_TRUE(spec->objects[0].region) << prompt;
+    // The caption says what the scene shows: its rendering passes the measure.
+    ASSERT_EQ(scene.objects.size(), 1u) << prompt;
+    EXPECT_TRUE(measure(render(scene, 64, 64), *spec).all_ok()) << prompt;
   }
-  EXPECT_THROW(evaluation_prompts(-1, 0), std::invalid_argument);
+  EXPECT_THROW(evaluation_examples(-1, 0), std::invalid_argument);
 }
 
 TEST(Scenes, RenderingIsAntiAliased) {

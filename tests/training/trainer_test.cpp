@@ -58,7 +58,7 @@ TEST(Trainer, StagesResumeAndExportALoadableModel) {
 
   // The ordinary loader reads the architecture back from the weights and the rest from the config.
   const auto source = io::open_model(model);
-  const auto architecture = shapes_architecture(static_cast<int64_t>(tokenizer.vocab_size()));
+  const auto architecture = shapes_architecture(static_cast<int64_t>(tokenizer.vocab_size()), options.prediction);
   EXPECT_EQ(source.family, io::ModelFamily::sd1);
   EXPECT_EQ(source.layout, io::Layout::single_file);
   EXPECT_EQ(source.unet_config, architecture.unet);

@@ -8,11 +8,18 @@
 #include <cstdio>
 #include <iostream>
 
+#include "darkroom/models/cpu_threads.hpp"
 #include "darkroom/training/trainer.hpp"
 
 namespace {
 
 using darkroom::training::TrainOptions;
+
+darkroom::io::Prediction parse_prediction(const std::string& name) {
+  if (name == "epsilon") return darkroom::io::Prediction::epsilon;
+  if (name == "v") return darkroom::io::Prediction::v_prediction;
+  throw std::runtime_error("--prediction must be epsilon or v, not '" + name + "'");
+}
 
 torch::Device parse_device(const std::string& name) {
   if (name == "cpu") return torch::kCPU;
@@ -29,7 +36,7 @@ int main(int argc, char** argv) {
   CLI::App app{"darkroom-train: train darkroom's embedded text-to-image model on generated scenes"};
   TrainOptions options;
   std::vector<std::string> stages;
-  std::string out = "models/darkroom-shapes.safetensors", device = "cpu";
+  std::string out = "models/darkroom-shapes.safetensors", device = "cpu", prediction = "v";
   int threads = 0;
   app.add_option("stages", stages, "Stages to run: tokenizer, autoencoder, diffusion, export (default: all)")
       ->check(CLI::IsMember({"tokenizer", "autoencoder", "diffusion", "export"}));
@@ -42,19 +49,23 @@ int main(int argc, char** argv) {
   app.add_option("--steps", options.diffusion.steps, "Diffusion steps")->capture_default_str()->check(CLI::PositiveNumber);
   app.add_option("--batch", options.diffusion.batch, "Diffusion batch")->capture_default_str()->check(CLI::PositiveNumber);
   app.add_option("--lr", options.diffusion.learning_rate, "Diffusion peak learning rate")->capture_default_str();
+  app.add_option("--prediction", prediction, "What the UNet predicts: epsilon | v")
+      ->capture_default_str()->check(CLI::IsMember({"epsilon", "v"}));
+  app.add_option("--latent-std", options.latent_std, "Standard deviation of the scaled latents the UNet learns")->capture_default_str()->check(CLI::PositiveNumber);
   app.add_option("--caption-dropout", options.caption_dropout, "Share of empty captions")->capture_default_str()->check(CLI::Range(0.0, 1.0));
   app.add_option("--ema", options.ema_decay, "EMA decay of the exported weights")->capture_default_str()->check(CLI::Range(0.0, 1.0));
   app.add_option("--minutes", options.time_limit_minutes, "Stop each stage after this long (resume later); 0: no limit")->capture_default_str();
   app.add_option("--log-every", options.log_every, "Steps per loss-log row")->capture_default_str()->check(CLI::PositiveNumber);
   app.add_option("--checkpoint-every", options.checkpoint_every, "Steps between checkpoints")->capture_default_str()->check(CLI::PositiveNumber);
   app.add_option("--seed", options.seed, "Seed of the weights' initialisation and the noise")->capture_default_str();
-  app.add_option("--threads", threads, "Torch CPU threads (0: libtorch's default)")->capture_default_str();
+  app.add_option("--threads", threads, "Torch CPU threads (0: one per core)")->capture_default_str();
   app.add_option("--data-threads", options.data_threads, "Scene rendering threads")->capture_default_str()->check(CLI::PositiveNumber);
   CLI11_PARSE(app, argc, argv);
 
   try {
     options.device = parse_device(device);
-    if (threads > 0) torch::set_num_threads(threads);
+    options.prediction = parse_prediction(prediction);
+    darkroom::models::use_cpu_threads(threads);
     std::filesystem::create_directories(options.work_dir);
     const auto wants = [&](const char* stage) {
       return stages.empty() || std::find(stages.begin(), stages.end(), stage) != stages.end();

@@ -61,7 +61,10 @@ class StableDiffusion {
 
   // Latents (scaled SD latents) to images in [0,1], and RGB8.
   torch::Tensor decode_latents(const torch::Tensor& latents) const;
+  // Images in [0,1] to scaled latents: a draw from the VAE's posterior (img2img, as diffusers does), or its
+  // mean (deterministic: the round trip that measures the autoencoder itself).
   torch::Tensor encode_image(const torch::Tensor& image01, at::Generator& generator) const;
+  torch::Tensor encode_image_mean(const torch::Tensor& image01) const;
 
   struct Impl;
   explicit StableDiffusion(std::unique_ptr<Impl> impl);

@@ -23,8 +23,9 @@ struct Example {
 };
 Example example_for_seed(uint64_t seed);
 
-// Held-out single-object prompts that always name colour, shape and position (sometimes size and background),
-// drawn from the seed half that training does not use. The first k of n are the same for any n >= k.
-std::vector<std::string> evaluation_prompts(int n, uint64_t seed);
+// Held-out single-object scenes whose captions always name colour, shape and position (sometimes size and
+// background), drawn from the seed half that training does not use. The first k of n are the same for any
+// n >= k. The captions are the evaluation's prompts; the scenes are what an autoencoder is measured on.
+std::vector<Example> evaluation_examples(int n, uint64_t seed);
 
 }  // namespace darkroom::scenes

@@ -15,10 +15,11 @@ namespace darkroom::training {
 struct Architecture {
   int image_size = 64;
   io::VaeConfig vae;        // 3 levels: 4x downsampling, 16x16x4 latents for 64x64 images
-  io::UNetConfig unet;      // 64/128/128 channels, one layer per block, cross-attention at every level
+  io::UNetConfig unet;      // 64/128/128 channels, one layer per block, cross-attention at 8x8 and 4x4
   io::ClipTextConfig text;  // 4 layers of width 128, the vocabulary learned from the captions
 };
 
-Architecture shapes_architecture(int64_t vocab_size);
+// `prediction`: what the UNet learns to predict (the exported config says which).
+Architecture shapes_architecture(int64_t vocab_size, io::Prediction prediction);
 
 }  // namespace darkroom::training

@@ -13,6 +13,8 @@
 #include <filesystem>
 #include <string>
 
+#include "darkroom/io/unet_layout.hpp"
+
 namespace darkroom::training {
 
 struct StageOptions {
@@ -27,8 +29,14 @@ struct TrainOptions {
   torch::Device device = torch::kCPU;
   // The defaults are the shipped model's recipe: about an hour on two CPU cores.
   StageOptions autoencoder{1600, 16, 1e-3, 50};
-  StageOptions diffusion{3500, 32, 8e-4, 200};
+  StageOptions diffusion{4000, 32, 8e-4, 200};
   double kl_weight = 1e-4;       // per latent element; keeps the latent near a unit Gaussian's scale
+  // The standard deviation of the diffusion latents: the exported VAE scaling factor makes them so. Below 1
+  // shifts SD's fixed noise schedule towards more noise ("input scaling", Chen 2023).
+  double latent_std = 1.0;
+  // v-prediction, with the loss weighted so that an error in the predicted image counts at least as much at
+  // high noise as at low (see diffusion_stage.cpp): where the object goes is only decided at high noise.
+  io::Prediction prediction = io::Prediction::v_prediction;
   double caption_dropout = 0.1;  // share of empty prompts, so classifier-free guidance has an unconditional
   double ema_decay = 0.998;      // exported weights are the exponential moving average
   int64_t log_every = 50;

@@ -48,6 +48,8 @@ struct MemoryEventLog::State {
 MemoryEventLog::MemoryEventLog(std::size_t max_events) : state_(std::make_unique<State>(max_events)) {}
 MemoryEventLog::~MemoryEventLog() = default;
 
+EventLog::Clock::time_point MemoryEventLog::origin() const { return state_->origin; }
+
 uint64_t MemoryEventLog::append(EventBody body) {
   auto& s = *state_;
   uint64_t seq;

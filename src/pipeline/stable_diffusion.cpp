@@ -58,6 +58,10 @@ struct StableDiffusion::Impl {
 
   std::vector<std::vector<int64_t>> windows(const std::string& prompt, std::size_t at_least) const;
   torch::Tensor encode(const std::vector<std::vector<int64_t>>& windows, int clip_skip);
+  // A VAE latent in the UNet's space (diffusers: (latent - shift_factor) * scaling_factor).
+  torch::Tensor scaled(const torch::Tensor& vae_latent) const {
+    return (vae_latent - source.vae_config.shift_factor) * source.vae_config.scaling_factor;
+  }
 };
 
 StableDiffusion::StableDiffusion(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -115,15 +119,12 @@ torch::Tensor StableDiffusion::decode_latents(const torch::Tensor& latents) cons
 
 torch::Tensor StableDiffusion::encode_image(const torch::Tensor& image01, at::Generator& generator) const {
   torch::NoGradGuard no_grad;
-  const auto& vae = impl_->source.vae_config;
-  auto sample = impl_->vae->encode(image01 * 2 - 1).sample(generator);
-  return (sample - vae.shift_factor) * vae.scaling_factor;
+  return impl_->scaled(impl_->vae->encode(image01 * 2 - 1).sample(generator));
 }
 
 torch::Tensor StableDiffusion::encode_image_mean(const torch::Tensor& image01) const {
   torch::NoGradGuard no_grad;
-  const auto& vae = impl_->source.vae_config;
-  return (impl_->vae->encode(image01 * 2 - 1).mean - vae.shift_factor) * vae.scaling_factor;
+  return impl_->scaled(impl_->vae->encode(image01 * 2 - 1).mean);
 }
 
 GenerationResult StableDiffusion::generate(const GenerationRequest& asked, const GenerationObserver& observer) const {

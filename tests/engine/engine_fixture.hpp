@@ -30,6 +30,7 @@ class RecordingLog final : public EventLog {
   bool closed() const override { return log_.closed(); }
   LogStats stats() const override { return log_.stats(); }
   Listening listen(std::function<void()> on_append) override { return log_.listen(std::move(on_append)); }
+  Clock::time_point origin() const override { return log_.origin(); }
 
   std::vector<Event> all() const;
 

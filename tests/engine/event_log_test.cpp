@@ -116,6 +116,25 @@ TEST(EventLog, AListeningHandleMayOutliveItsLog) {
   listening.reset();  // must not touch the destroyed log
 }
 
+// Event times count from the log's origin, which is what a job reports as its submission time: events of
+// different jobs compare on one clock only if both agree.
+TEST(EventLog, EventTimesCountFromItsOrigin) {
+  using Clock = std::chrono::steady_clock;
+  const auto made_after = Clock::now();
+  MemoryEventLog log;
+  const auto made_before = Clock::now();
+  EXPECT_LE(made_after, log.origin());
+  EXPECT_LE(log.origin(), made_before);
+  std::this_thread::sleep_for(2ms);
+  const auto appended_after = Clock::now();
+  log.append(Started{});
+  const auto appended_before = Clock::now();
+  const auto at = log.origin() + std::chrono::duration_cast<Clock::duration>(
+                                     std::chrono::duration<double>(log.events_after(0).front().time_s));
+  EXPECT_LE(appended_after - at, 1us);  // a double of seconds keeps well under a microsecond here
+  EXPECT_LE(at - appended_before, 1us);
+}
+
 TEST(Subscription, ReadsInOrderAndEndsAfterTheTerminalEvent) {
   auto log = std::make_shared<MemoryEventLog>();
   log->append(Started{});

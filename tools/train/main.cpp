@@ -7,6 +7,7 @@
 
 #include <cstdio>
 #include <iostream>
+#include <map>
 
 #include "darkroom/models/cpu_threads.hpp"
 #include "darkroom/training/trainer.hpp"
@@ -14,12 +15,6 @@
 namespace {
 
 using darkroom::training::TrainOptions;
-
-darkroom::io::Prediction parse_prediction(const std::string& name) {
-  if (name == "epsilon") return darkroom::io::Prediction::epsilon;
-  if (name == "v") return darkroom::io::Prediction::v_prediction;
-  throw std::runtime_error("--prediction must be epsilon or v, not '" + name + "'");
-}
 
 torch::Device parse_device(const std::string& name) {
   if (name == "cpu") return torch::kCPU;
@@ -36,7 +31,7 @@ int main(int argc, char** argv) {
   CLI::App app{"darkroom-train: train darkroom's embedded text-to-image model on generated scenes"};
   TrainOptions options;
   std::vector<std::string> stages;
-  std::string out = "models/darkroom-shapes.safetensors", device = "cpu", prediction = "v";
+  std::string out = "models/darkroom-shapes.safetensors", device = "cpu";
   int threads = 0;
   app.add_option("stages", stages, "Stages to run: tokenizer, autoencoder, diffusion, export (default: all)")
       ->check(CLI::IsMember({"tokenizer", "autoencoder", "diffusion", "export"}));
@@ -49,8 +44,10 @@ int main(int argc, char** argv) {
   app.add_option("--steps", options.diffusion.steps, "Diffusion steps")->capture_default_str()->check(CLI::PositiveNumber);
   app.add_option("--batch", options.diffusion.batch, "Diffusion batch")->capture_default_str()->check(CLI::PositiveNumber);
   app.add_option("--lr", options.diffusion.learning_rate, "Diffusion peak learning rate")->capture_default_str();
-  app.add_option("--prediction", prediction, "What the UNet predicts: epsilon | v")
-      ->capture_default_str()->check(CLI::IsMember({"epsilon", "v"}));
+  const std::map<std::string, darkroom::io::Prediction> predictions{
+      {"epsilon", darkroom::io::Prediction::epsilon}, {"v", darkroom::io::Prediction::v_prediction}};
+  app.add_option("--prediction", options.prediction, "What the UNet predicts: epsilon | v (default: v)")
+      ->transform(CLI::CheckedTransformer(predictions).description(""))->type_name("epsilon|v");
   app.add_option("--latent-std", options.latent_std, "Standard deviation of the scaled latents the UNet learns")->capture_default_str()->check(CLI::PositiveNumber);
   app.add_option("--caption-dropout", options.caption_dropout, "Share of empty captions")->capture_default_str()->check(CLI::Range(0.0, 1.0));
   app.add_option("--ema", options.ema_decay, "EMA decay of the exported weights")->capture_default_str()->check(CLI::Range(0.0, 1.0));
@@ -64,7 +61,6 @@ int main(int argc, char** argv) {
 
   try {
     options.device = parse_device(device);
-    options.prediction = parse_prediction(prediction);
     darkroom::models::use_cpu_threads(threads);
     std::filesystem::create_directories(options.work_dir);
     const auto wants = [&](const char* stage) {

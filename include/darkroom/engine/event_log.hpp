@@ -77,6 +77,10 @@ class EventLog {
   // must be quick and must not register or unregister listeners. Once the handle is reset no call is in
   // progress or will start.
   virtual Listening listen(std::function<void()> on_append) = 0;
+
+  // When the log was made: each Event::time_s counts from here. A job's log is made when the job is
+  // submitted, so this is the job's submission time, on the one clock that compares events across jobs.
+  virtual Clock::time_point origin() const = 0;
 };
 
 class MemoryEventLog final : public EventLog {
@@ -95,6 +99,7 @@ class MemoryEventLog final : public EventLog {
   bool closed() const override;
   LogStats stats() const override;
   Listening listen(std::function<void()> on_append) override;
+  Clock::time_point origin() const override;
 
  private:
   struct State;

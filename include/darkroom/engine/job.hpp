@@ -36,7 +36,7 @@ class Job {
 
   const std::string& id() const { return id_; }
   const JobRequest& request() const { return request_; }
-  Clock::time_point submitted_at() const { return submitted_; }  // Event::time_s counts from here
+  Clock::time_point submitted_at() const { return log_->origin(); }  // Event::time_s counts from here
   JobState state() const;
   bool finished() const;                             // completed, failed or cancelled: the terminal event is in the log
   int position() const { return position_.load(); }  // 1 = next in line; 0 when not queued
@@ -75,7 +75,6 @@ class Job {
   const std::string id_;
   const JobRequest request_;
   const std::shared_ptr<EventLog> log_;
-  const Clock::time_point submitted_ = Clock::now();
   std::atomic<int> position_{0};
   std::atomic<CancelReason> cancel_{CancelReason::none};
   std::weak_ptr<detail::EngineCore> engine_;  // to take a queued job off the queue

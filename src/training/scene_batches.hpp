@@ -12,9 +12,14 @@
 namespace darkroom::training {
 
 struct SceneBatch {
-  torch::Tensor images;  // [B, 3, size, size] in [-1, 1], float32, on the training device
+  torch::Tensor images;      // [B, 3, size, size] in [-1, 1], float32, on the training device
+  torch::Tensor foreground;  // [B, 1, size, size]: 1 where an object covers the pixel (even partly), else 0
   std::vector<std::string> captions;
 };
+
+// Loss weights [B, 1, size, size] at a resolution that divides the image's: `weight` where any pixel of the
+// cell belongs to an object, 1 elsewhere.
+torch::Tensor foreground_weights(const torch::Tensor& foreground, int64_t size, double weight);
 
 class SceneBatches {
  public:

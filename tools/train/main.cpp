@@ -41,6 +41,13 @@ int main(int argc, char** argv) {
   app.add_option("--ae-steps", options.autoencoder.steps, "Autoencoder steps")->capture_default_str()->check(CLI::PositiveNumber);
   app.add_option("--ae-batch", options.autoencoder.batch, "Autoencoder batch")->capture_default_str()->check(CLI::PositiveNumber);
   app.add_option("--ae-lr", options.autoencoder.learning_rate, "Autoencoder peak learning rate")->capture_default_str();
+  app.add_option("--kl-weight", options.kl_weight, "Autoencoder KL weight, per latent element")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  app.add_option("--foreground-weight", options.foreground_weight,
+                 "Loss weight of the pixels objects cover, against 1 for the background")
+      ->check(CLI::Range(1.0, 1000.0))
+      ->capture_default_str();
   app.add_option("--steps", options.diffusion.steps, "Diffusion steps")->capture_default_str()->check(CLI::PositiveNumber);
   app.add_option("--batch", options.diffusion.batch, "Diffusion batch")->capture_default_str()->check(CLI::PositiveNumber);
   app.add_option("--lr", options.diffusion.learning_rate, "Diffusion peak learning rate")->capture_default_str();

@@ -1,4 +1,4 @@
-// The trainers' batches: images, captions and the foreground mask that weights the autoencoder's loss.
+// The trainers' batches: images, captions and the foreground mask that weights both stages' losses.
 #include "scene_batches.hpp"
 
 #include <gtest/gtest.h>

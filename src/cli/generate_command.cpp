@@ -97,9 +97,8 @@ int run_generate(GenerateOptions o) {
     if (const auto* p = event->as<engine::Preview>()) previews.add(*p);
     if (const auto* done = event->as<engine::Completed>()) {
       const auto model_name = std::filesystem::path(o.model).filename().replace_extension().string();
-      auto made = request;  // with the size the model chose when none was asked for
-      made.width = done->images.front()->width;
-      made.height = done->images.front()->height;
+      auto made = request;  // with the size and spacing the model chose where none was asked for
+      pipeline::use_model_defaults(made, pipeline::model_defaults(io::open_model(o.model)));
       const auto parameters = pipeline::infotext(made, done->seed, model_name);
       for (std::size_t i = 0; i < done->images.size(); ++i) {
         const auto path = numbered(o.out, i, done->images.size());
@@ -142,7 +141,7 @@ void add_generate_command(CLI::App& app) {
   cmd->add_option("--sampler", options->sampler, "euler | euler_a | dpm++2m | ddim | lcm")->capture_default_str();
   cmd->add_option("--scheduler", options->scheduler, "Sigma schedule: discrete | karras")->capture_default_str();
   cmd->add_option("--spacing", options->spacing,
-                  "Timestep spacing: leading | linspace | trailing (default: leading, as the SD1.5/SD2 scheduler "
+                  "Timestep spacing: leading | linspace | trailing (default: the model's scheduler config, else leading, as the SD1.5/SD2 scheduler "
                   "configs that diffusers' pipelines use for every sampler)");
   cmd->add_option("--seed", r.seed, "Seed; -1 picks a random one (printed)")->capture_default_str();
   cmd->add_option("--batch", r.batch, "Images per prompt")->capture_default_str();

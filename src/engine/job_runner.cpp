@@ -78,7 +78,7 @@ void JobRunner::generate() {
   check_cancelled();
 
   generation_ = request.generation;
-  pipeline::use_native_size(generation_, model_->pipeline->source().image_size);
+  pipeline::use_model_defaults(generation_, pipeline::model_defaults(model_->pipeline->source()));
   pipeline::validate(generation_, core_.options.limits, model_->pipeline->latent_scale());
   preview::validate(request.preview);
   start_previews();

@@ -38,6 +38,12 @@ fs::path tokenizer_file(const json& tokenizer, const char* name, const fs::path&
 
 }  // namespace
 
+std::string checked_timestep_spacing(const std::string& spacing, const fs::path& file, const std::string& field) {
+  if (spacing != "leading" && spacing != "linspace" && spacing != "trailing")
+    bad_field(file, field, "must be \"leading\", \"linspace\" or \"trailing\", not \"" + spacing + "\"");
+  return spacing;
+}
+
 fs::path model_config_path(const fs::path& checkpoint) {
   fs::path config = checkpoint;
   return config.replace_extension(".json");
@@ -79,6 +85,14 @@ ModelConfig read_model_config(const fs::path& file) {
     tokenizer.pad_token = *pad;
     out.tokenizer = tokenizer;
   }
+  if (const auto it = config.find("rescale_betas_zero_snr"); it != config.end()) {
+    if (!it->is_boolean()) bad_field(file, "rescale_betas_zero_snr", "must be true or false");
+    out.noise_schedule.rescale_betas_zero_snr = it->get<bool>();
+  }
+  if (const auto it = config.find("timestep_spacing"); it != config.end()) {
+    if (!it->is_string()) bad_field(file, "timestep_spacing", "must be a string");
+    out.noise_schedule.timestep_spacing = checked_timestep_spacing(it->get<std::string>(), file, "timestep_spacing");
+  }
   return out;
 }
 
@@ -93,6 +107,8 @@ void write_model_config(const fs::path& file, const ModelConfig& config) {
                         {"merges", config.tokenizer->merges_txt.filename().string()},
                         {"pad_token", config.tokenizer->pad_token}};
   }
+  if (config.noise_schedule.rescale_betas_zero_snr) out["rescale_betas_zero_snr"] = true;
+  if (config.noise_schedule.timestep_spacing) out["timestep_spacing"] = *config.noise_schedule.timestep_spacing;
   std::ofstream stream(file);
   stream << out.dump(2) << "\n";
   if (!stream.flush()) throw ModelFileError(file, "cannot be written");

@@ -61,6 +61,7 @@ void apply_sidecar_files(ModelSource& source) {
   if (config.prediction) source.unet_config.prediction = *config.prediction;
   if (config.vae_scaling_factor) source.vae_config.scaling_factor = *config.vae_scaling_factor;
   if (config.image_size) source.image_size = *config.image_size;
+  source.noise_schedule = config.noise_schedule;
   if (config.tokenizer) {
     source.tokenizer = TokenizerFiles{config.tokenizer->vocab_json, config.tokenizer->merges_txt};
     source.pad_token = config.tokenizer->pad_token;
@@ -130,9 +131,15 @@ ModelSource open_diffusers_folder(const fs::path& path) {
   source.family = open_clip ? ModelFamily::sd2 : ModelFamily::sd1;
   if (fs::exists(path / "scheduler" / "scheduler_config.json")) {
     const auto scheduler = read_json(path / "scheduler" / "scheduler_config.json");
+    const auto scheduler_file = path / "scheduler" / "scheduler_config.json";
     source.unet_config.prediction = scheduler.value("prediction_type", "epsilon") == "v_prediction"
                                         ? Prediction::v_prediction
                                         : Prediction::epsilon;
+    if (const auto it = scheduler.find("rescale_betas_zero_snr"); it != scheduler.end())
+      source.noise_schedule.rescale_betas_zero_snr = it->is_boolean() && it->get<bool>();
+    if (const auto it = scheduler.find("timestep_spacing"); it != scheduler.end() && it->is_string())
+      source.noise_schedule.timestep_spacing =
+          checked_timestep_spacing(it->get<std::string>(), scheduler_file, "timestep_spacing");
   }
   source.image_size = native_size(source);
   const fs::path tokenizer = path / "tokenizer";

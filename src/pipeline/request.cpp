@@ -12,15 +12,23 @@ void require(bool ok, const std::string& field, const std::string& rule) {
 
 }  // namespace
 
-void use_native_size(GenerationRequest& request, int image_size) {
-  if (request.width == 0) request.width = image_size;
-  if (request.height == 0) request.height = image_size;
+ModelDefaults model_defaults(const io::ModelSource& source) {
+  ModelDefaults defaults;
+  defaults.image_size = source.image_size;
+  if (source.noise_schedule.timestep_spacing) defaults.spacing = sampling::parse_spacing(*source.noise_schedule.timestep_spacing);
+  return defaults;
+}
+
+void use_model_defaults(GenerationRequest& request, const ModelDefaults& defaults) {
+  if (request.width == 0) request.width = defaults.image_size;
+  if (request.height == 0) request.height = defaults.image_size;
+  if (!request.spacing) request.spacing = defaults.spacing;
 }
 
 void validate(const GenerationRequest& r, const RequestLimits& limits, int latent_scale) {
   const std::string side = "a multiple of " + std::to_string(latent_scale) + " between " +
                            std::to_string(latent_scale) + " and " + std::to_string(limits.max_side);
-  // 0 is the model's own size, filled in by use_native_size once the model is known.
+  // 0 is the model's own size, filled in by use_model_defaults once the model is known.
   const auto side_ok = [&](int v) {
     return v == 0 || (v >= latent_scale && v <= limits.max_side && v % latent_scale == 0);
   };

@@ -54,7 +54,7 @@ struct StableDiffusion::Impl {
   models::ClipTextModel text_encoder{nullptr};
   models::UNet2DConditionModel unet{nullptr};
   models::AutoencoderKL vae{nullptr};
-  sampling::TrainSchedule train = sampling::TrainSchedule::stable_diffusion();
+  sampling::TrainSchedule train;
 
   std::vector<std::vector<int64_t>> windows(const std::string& prompt, std::size_t at_least) const;
   torch::Tensor encode(const std::vector<std::vector<int64_t>>& windows, int clip_skip);
@@ -73,6 +73,8 @@ std::shared_ptr<StableDiffusion> StableDiffusion::load(const std::filesystem::pa
   auto tokenizer = load_tokenizer(source, options);
   auto impl = std::make_unique<Impl>(Impl{std::move(source), options, std::move(tokenizer)});
   impl->text_encoder = models::load_clip_text(impl->source.text_encoder, impl->source.text_config);
+  const auto schedule = sampling::TrainSchedule::stable_diffusion();
+  impl->train = impl->source.noise_schedule.rescale_betas_zero_snr ? schedule.with_zero_terminal_snr() : schedule;
   impl->unet = models::load_unet(impl->source.unet, impl->source.unet_config);
   impl->vae = models::load_vae(impl->source.vae, impl->source.vae_config);
   for (torch::nn::Module* m : std::initializer_list<torch::nn::Module*>{impl->text_encoder.get(), impl->unet.get(), impl->vae.get()}) {
@@ -130,7 +132,7 @@ torch::Tensor StableDiffusion::encode_image_mean(const torch::Tensor& image01) c
 GenerationResult StableDiffusion::generate(const GenerationRequest& asked, const GenerationObserver& observer) const {
   torch::NoGradGuard no_grad;
   GenerationRequest request = asked;
-  use_native_size(request, impl_->source.image_size);
+  use_model_defaults(request, model_defaults(impl_->source));
   const int scale = latent_scale();
   validate(request, RequestLimits::runnable(), scale);
   auto phase = [&](Phase p) {

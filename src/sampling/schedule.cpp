@@ -203,17 +203,8 @@ Schedule lcm_schedule(int steps, const TrainSchedule& train) {
   return s;
 }
 
-}  // namespace
-
-TrainSchedule TrainSchedule::scaled_linear(double beta_start, double beta_end, int num_train_timesteps,
-                                           int steps_offset) {
-  if (num_train_timesteps < 2)
-    throw std::invalid_argument("num_train_timesteps must be at least 2, not " + std::to_string(num_train_timesteps));
-  // Computed with torch in float32, exactly as diffusers does (cumprod accumulates in double on the CPU).
-  const auto betas = torch::linspace(std::sqrt(beta_start), std::sqrt(beta_end), num_train_timesteps,
-                                     torch::kFloat32)
-                         .pow(2);
-  const auto alphas_cumprod = torch::cumprod(1.0 - betas, 0);
+// The stored float32 tables, sigmas derived from alphas_cumprod as diffusers derives them.
+TrainSchedule from_tensors(const torch::Tensor& betas, const torch::Tensor& alphas_cumprod, int steps_offset) {
   const auto sigmas = ((1.0 - alphas_cumprod) / alphas_cumprod).pow(0.5);
   TrainSchedule train;
   train.betas = to_vector(betas);
@@ -224,7 +215,35 @@ TrainSchedule TrainSchedule::scaled_linear(double beta_start, double beta_end, i
   return train;
 }
 
+}  // namespace
+
+TrainSchedule TrainSchedule::scaled_linear(double beta_start, double beta_end, int num_train_timesteps,
+                                           int steps_offset) {
+  if (num_train_timesteps < 2)
+    throw std::invalid_argument("num_train_timesteps must be at least 2, not " + std::to_string(num_train_timesteps));
+  // Computed with torch in float32, exactly as diffusers does (cumprod accumulates in double on the CPU).
+  const auto betas = torch::linspace(std::sqrt(beta_start), std::sqrt(beta_end), num_train_timesteps,
+                                     torch::kFloat32)
+                         .pow(2);
+  return from_tensors(betas, torch::cumprod(1.0 - betas, 0), steps_offset);
+}
+
 TrainSchedule TrainSchedule::stable_diffusion() { return scaled_linear(0.00085, 0.012, 1000, 1); }
+
+TrainSchedule TrainSchedule::with_zero_terminal_snr() const {
+  // diffusers' rescale_zero_terminal_snr, in float32: shift sqrt(alphas_cumprod) so that the last is 0 and
+  // scale it so that the first is unchanged, then recover the betas.
+  const auto old_betas = torch::tensor(betas, torch::kFloat64).to(torch::kFloat32);
+  auto root = torch::cumprod(1.0 - old_betas, 0).sqrt();
+  const auto first = root[0].clone(), last = root[-1].clone();
+  root = (root - last) * (first / (first - last));
+  const auto bar = root.pow(2);
+  const auto alphas = torch::cat({bar.slice(0, 0, 1), bar.slice(0, 1) / bar.slice(0, 0, -1)});
+  const auto new_betas = 1.0 - alphas;
+  auto alphas_cumprod = torch::cumprod(1.0 - new_betas, 0);
+  alphas_cumprod[-1] = std::ldexp(1.0, -24);
+  return from_tensors(new_betas, alphas_cumprod, steps_offset);
+}
 
 Spacing default_spacing(SamplerKind) { return Spacing::leading; }
 

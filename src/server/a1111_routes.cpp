@@ -37,7 +37,7 @@ A1111Request prepare(ServerState& state, const Request& http_request) {
   try {
     request.job.model = state.resolve_model(request.job.model);
     const auto model = state.describe_model(request.job.model);
-    pipeline::use_native_size(request.job.generation, model.image_size);
+    pipeline::use_model_defaults(request.job.generation, model.defaults);
     validate_a1111_request(request, defaults, model.latent_scale);
   } catch (const RequestError& error) {
     throw error.field() == "model" ? with_field(error, "override_settings.sd_model_checkpoint") : error;

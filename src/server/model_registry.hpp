@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "darkroom/io/model_source.hpp"
+#include "darkroom/pipeline/request.hpp"
 
 namespace darkroom::server {
 
@@ -23,7 +24,7 @@ struct ModelDescription {
   io::Prediction prediction = io::Prediction::epsilon;
   int latent_channels = 4;
   int latent_scale = 8;  // pixels per latent pixel
-  int image_size = 512;  // the native resolution: what a request that names no size gets
+  pipeline::ModelDefaults defaults;  // what a request that names no size or spacing gets
   std::optional<std::filesystem::path> latent2rgb_table;  // the model's own preview table
 };
 

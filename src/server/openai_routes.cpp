@@ -35,7 +35,7 @@ OpenAiImageRequest prepare(ServerState& state, const Request& http_request) {
   request.job.model = state.resolve_model(request.job.model);
   const auto model = state.describe_model(request.job.model);
   // "size": "auto" (and no size): the resolution the model was trained at.
-  if (request.auto_size) request.job.generation.width = request.job.generation.height = model.image_size;
+  if (request.auto_size) request.job.generation.width = request.job.generation.height = model.defaults.image_size;
   validate_openai_request(request, state.defaults, model.latent_scale);
   return request;
 }

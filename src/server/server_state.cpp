@@ -55,7 +55,7 @@ ModelDescription ServerState::describe_model(const std::string& id) const {
 void ServerState::validate(engine::JobRequest& job) const {
   job.model = resolve_model(job.model);
   const auto model = describe_model(job.model);
-  pipeline::use_native_size(job.generation, model.image_size);
+  pipeline::use_model_defaults(job.generation, model.defaults);
   validate_job(job, options.engine.limits, model.latent_scale);
 }
 

@@ -29,6 +29,15 @@ torch::Tensor loss_weights(const torch::Tensor& alpha_bar, io::Prediction predic
   return (snr + 1).clamp_max(kSnrCap) / (snr + 1);
 }
 
+// Uniform over the schedule, but for the first `high_noise_share` of the batch, drawn from its noisiest 30%.
+torch::Tensor sample_timesteps(int64_t timesteps, int64_t batch, double high_noise_share, torch::Device device) {
+  const auto options = torch::TensorOptions(torch::kInt64).device(device);
+  const auto high = std::min(batch, static_cast<int64_t>(std::llround(high_noise_share * static_cast<double>(batch))));
+  const int64_t high_from = timesteps - timesteps * 3 / 10;
+  return torch::cat({torch::randint(high_from, timesteps, {high}, options),
+                     torch::randint(0, timesteps, {batch - high}, options)});
+}
+
 bool train_diffusion(const TrainOptions& options) {
   const TrainingFiles files(options.work_dir);
   const auto& stage = options.diffusion;
@@ -57,7 +66,7 @@ bool train_diffusion(const TrainOptions& options) {
   int64_t step = load_checkpoint(files.diffusion, checkpointed, &optimizer, device);
   if (step >= stage.steps) return true;
 
-  const auto schedule = sampling::TrainSchedule::stable_diffusion();
+  const auto schedule = training_schedule(options);
   const auto alphas_cumprod =
       torch::tensor(schedule.alphas_cumprod, torch::kFloat64).to(torch::kFloat32).to(device);
   const int64_t timesteps = schedule.num_train_timesteps();
@@ -83,7 +92,7 @@ bool train_diffusion(const TrainOptions& options) {
       torch::NoGradGuard no_grad;
       latents = vae->encode(batch.images).mean * scaling_factor;
     }
-    const auto t = torch::randint(0, timesteps, {stage.batch}, torch::TensorOptions(torch::kInt64).device(device));
+    const auto t = sample_timesteps(timesteps, stage.batch, options.high_noise_share, device);
     const auto alpha_bar = alphas_cumprod.index_select(0, t).view({-1, 1, 1, 1});
     const auto noise = torch::randn_like(latents);
     const auto signal = alpha_bar.sqrt(), spread = (1 - alpha_bar).sqrt();

@@ -30,6 +30,11 @@ double measure_scaling_factor(models::AutoencoderKL& vae, const TrainOptions& op
   return options.latent_std / torch::cat(means).std().item<double>();
 }
 
+sampling::TrainSchedule training_schedule(const TrainOptions& options) {
+  const auto schedule = sampling::TrainSchedule::stable_diffusion();
+  return options.zero_terminal_snr ? schedule.with_zero_terminal_snr() : schedule;
+}
+
 torch::Tensor token_ids(const text::ClipTokenizer& tokenizer, const std::vector<std::string>& prompts,
                         int context, torch::Device device) {
   auto ids = torch::empty({static_cast<int64_t>(prompts.size()), context}, torch::kInt64);

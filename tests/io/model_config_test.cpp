@@ -51,6 +51,7 @@ TEST_F(ModelConfigTest, ReadsBackWhatItWrites) {
   config.vae_scaling_factor = 0.625;
   config.image_size = 64;
   config.tokenizer = ModelConfig::Tokenizer{dir_ / "m.vocab.json", dir_ / "m.merges.txt", 131};
+  config.noise_schedule = {true, "trailing"};
   const auto file = dir_ / "m.json";
   write_model_config(file, config);
   const auto back = read_model_config(file);
@@ -61,9 +62,12 @@ TEST_F(ModelConfigTest, ReadsBackWhatItWrites) {
   EXPECT_EQ(back.tokenizer->vocab_json, dir_ / "m.vocab.json");
   EXPECT_EQ(back.tokenizer->merges_txt, dir_ / "m.merges.txt");
   EXPECT_EQ(back.tokenizer->pad_token, 131);
+  EXPECT_TRUE(back.noise_schedule.rescale_betas_zero_snr);
+  EXPECT_EQ(back.noise_schedule.timestep_spacing, "trailing");
 
   const auto empty = read_model_config(write(R"({"format": "darkroom.model", "version": 1})"));
   EXPECT_FALSE(empty.prediction || empty.vae_scaling_factor || empty.image_size || empty.tokenizer);
+  EXPECT_FALSE(empty.noise_schedule.rescale_betas_zero_snr || empty.noise_schedule.timestep_spacing);
   EXPECT_EQ(model_config_path("/models/a.b.safetensors"), fs::path("/models/a.b.json"));
 }
 
@@ -83,6 +87,8 @@ TEST_F(ModelConfigTest, NamesWhatIsWrong) {
                "'tokenizer.vocab'");
   expect_error(R"({"format": "darkroom.model", "version": 1,
                    "tokenizer": {"vocab": "m.vocab.json", "merges": "m.merges.txt"}})", "'tokenizer.pad_token'");
+  expect_error(R"({"format": "darkroom.model", "version": 1, "rescale_betas_zero_snr": "yes"})", "'rescale_betas_zero_snr'");
+  expect_error(R"({"format": "darkroom.model", "version": 1, "timestep_spacing": "spread"})", "'timestep_spacing'");
 }
 
 TEST_F(ModelConfigTest, OpenModelAppliesTheConfigAndFindsThePreviewTable) {
@@ -104,6 +110,12 @@ TEST_F(ModelConfigTest, OpenModelAppliesTheConfigAndFindsThePreviewTable) {
   EXPECT_EQ(configured.tokenizer->vocab_json, dir_ / "m.vocab.json");
   EXPECT_EQ(configured.pad_token, 7);
   EXPECT_EQ(configured.latent2rgb_table, dir_ / "m.latent2rgb.json");
+  EXPECT_FALSE(configured.noise_schedule.rescale_betas_zero_snr);
+
+  write(R"({"format": "darkroom.model", "version": 1, "rescale_betas_zero_snr": true, "timestep_spacing": "trailing"})");
+  const auto zero_snr = open_model(checkpoint);
+  EXPECT_TRUE(zero_snr.noise_schedule.rescale_betas_zero_snr);
+  EXPECT_EQ(zero_snr.noise_schedule.timestep_spacing, "trailing");
 
   write(R"({"format": "darkroom.model", "version": 1, "image_size": "big"})");
   EXPECT_THROW(open_model(checkpoint), ModelFileError);  // a broken config is an error, not ignored

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "darkroom/sampling/schedule.hpp"
 #include "support/golden.hpp"
@@ -51,6 +52,37 @@ constexpr Config kConfigs[] = {
 
 bool vp_sampler(SamplerKind kind) {
   return kind == SamplerKind::dpmpp_2m || kind == SamplerKind::ddim || kind == SamplerKind::lcm;
+}
+
+// diffusers' rescale_zero_terminal_snr in double precision, from SD's betas, as the reference.
+std::vector<double> zero_terminal_snr_alphas_cumprod(const TrainSchedule& sd) {
+  std::vector<double> root;
+  double product = 1;
+  for (double beta : sd.betas) root.push_back(std::sqrt(product *= 1 - beta));
+  const double first = root.front(), last = root.back();
+  std::vector<double> alphas_cumprod;
+  for (double r : root) alphas_cumprod.push_back(std::pow((r - last) * first / (first - last), 2));
+  return alphas_cumprod;
+}
+
+TEST(TrainSchedule, ZeroTerminalSnrIsDiffusersRescaleWithTheEulerCap) {
+  const auto sd = TrainSchedule::stable_diffusion();
+  const auto zero = sd.with_zero_terminal_snr();
+  const auto expected = zero_terminal_snr_alphas_cumprod(sd);
+  ASSERT_EQ(zero.alphas_cumprod.size(), expected.size());
+  for (std::size_t t = 0; t + 1 < expected.size(); ++t)
+    ASSERT_NEAR(zero.alphas_cumprod[t], expected[t], 1e-5 * expected[t] + 1e-8) << "t=" << t;  // float32
+  EXPECT_LT(rel_err(zero.alphas_cumprod.front(), sd.alphas_cumprod.front()), 1e-6);
+  // The last timestep is pure noise, capped at 2^-24 as diffusers' Euler and DPM-Solver schedulers keep it.
+  EXPECT_EQ(zero.alphas_cumprod.back(), std::ldexp(1.0, -24));
+  EXPECT_NEAR(zero.sigmas.back(), 4096.0, 1e-3);
+  for (std::size_t t = 1; t < zero.sigmas.size(); ++t) ASSERT_GT(zero.sigmas[t], zero.sigmas[t - 1]);
+
+  // Trailing spacing starts sampling there, from noise of that scale.
+  const auto euler = make_schedule(SamplerKind::euler, SigmaSchedule::discrete, Spacing::trailing, 10, zero);
+  EXPECT_EQ(euler.timesteps.front(), 999);
+  EXPECT_NEAR(euler.sigmas.front(), 4096.0, 1e-3);
+  EXPECT_NEAR(euler.init_noise_scale, 4096.0, 1e-3);
 }
 
 TEST(TrainSchedule, IsDiffusersFloat32Schedule) {

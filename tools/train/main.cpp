@@ -56,6 +56,12 @@ int main(int argc, char** argv) {
   app.add_option("--prediction", options.prediction, "What the UNet predicts: epsilon | v (default: v)")
       ->transform(CLI::CheckedTransformer(predictions).description(""))->type_name("epsilon|v");
   app.add_option("--latent-std", options.latent_std, "Standard deviation of the scaled latents the UNet learns")->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_flag("--zero-terminal-snr,!--no-zero-terminal-snr", options.zero_terminal_snr,
+               "Rescale the noise schedule so that its last step is pure noise (default: on)");
+  app.add_option("--high-noise-share", options.high_noise_share,
+                 "Share of each batch trained at the noisiest 30% of the schedule")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
   app.add_option("--caption-dropout", options.caption_dropout, "Share of empty captions")->capture_default_str()->check(CLI::Range(0.0, 1.0));
   app.add_option("--ema", options.ema_decay, "EMA decay of the exported weights")->capture_default_str()->check(CLI::Range(0.0, 1.0));
   app.add_option("--minutes", options.time_limit_minutes, "Stop each stage after this long (resume later); 0: no limit")->capture_default_str();

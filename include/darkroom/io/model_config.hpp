@@ -5,15 +5,23 @@
 // exported with one; any checkpoint may have one.
 //   {"format": "darkroom.model", "version": 1, "prediction": "epsilon", "vae_scaling_factor": 0.61,
 //    "image_size": 64, "tokenizer": {"vocab": "NAME.vocab.json", "merges": "NAME.merges.txt",
-//    "pad_token": 771}}
+//    "pad_token": 771}, "rescale_betas_zero_snr": true, "timestep_spacing": "trailing"}
 // Every field but format and version is optional; tokenizer file names are relative to the config.
 #include <cstdint>
 #include <filesystem>
 #include <optional>
+#include <string>
 
 #include "darkroom/io/unet_layout.hpp"
 
 namespace darkroom::io {
+
+// The noise schedule, in the terms of diffusers' scheduler_config.json: SD's betas rescaled to zero terminal
+// SNR or not, and the timestep spacing a request that names none gets ("leading" | "linspace" | "trailing").
+struct NoiseScheduleConfig {
+  bool rescale_betas_zero_snr = false;
+  std::optional<std::string> timestep_spacing;
+};
 
 struct ModelConfig {
   std::optional<Prediction> prediction;
@@ -25,6 +33,7 @@ struct ModelConfig {
     int64_t pad_token = 0;
   };
   std::optional<Tokenizer> tokenizer;
+  NoiseScheduleConfig noise_schedule;
 };
 
 // The config beside a checkpoint: NAME.json for NAME.safetensors.
@@ -33,6 +42,9 @@ std::filesystem::path model_config_path(const std::filesystem::path& checkpoint)
 // Throws ModelFileError naming the file and the field that is missing, mistyped or out of range, and
 // naming tokenizer files that do not exist.
 ModelConfig read_model_config(const std::filesystem::path& file);
+// "leading" | "linspace" | "trailing", else ModelFileError naming the file and the field.
+std::string checked_timestep_spacing(const std::string& spacing, const std::filesystem::path& file,
+                                     const std::string& field);
 // Tokenizer paths are written relative to the config's folder (they must lie inside it).
 void write_model_config(const std::filesystem::path& file, const ModelConfig& config);
 

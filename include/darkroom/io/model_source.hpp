@@ -8,6 +8,7 @@
 #include <string>
 
 #include "darkroom/io/clip_layout.hpp"
+#include "darkroom/io/model_config.hpp"
 #include "darkroom/io/unet_layout.hpp"
 #include "darkroom/io/vae_layout.hpp"
 #include "darkroom/io/weight_index.hpp"
@@ -47,6 +48,8 @@ struct ModelSource {
   std::optional<TokenizerFiles> tokenizer;  // when the model carries its own tokenizer
   // The resolution the model was trained at: what a request that names no size gets.
   int image_size = 512;
+  // SD's noise schedule as the model config or diffusers' scheduler_config.json adjusts it.
+  NoiseScheduleConfig noise_schedule;
   // NAME.latent2rgb.json beside a single file NAME.safetensors (`darkroom fit-preview --out`): the
   // model's own preview table, preferred to its family's published one.
   std::optional<std::filesystem::path> latent2rgb_table;

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "darkroom/image/png.hpp"
+#include "darkroom/io/model_source.hpp"
 #include "darkroom/sampling/schedule.hpp"
 
 namespace darkroom::pipeline {
@@ -19,7 +20,7 @@ struct GenerationRequest {
   double cfg = 7.5;
   sampling::SamplerKind sampler = sampling::SamplerKind::euler;
   sampling::SigmaSchedule scheduler = sampling::SigmaSchedule::discrete;
-  std::optional<sampling::Spacing> spacing;  // absent: what the reference pipeline uses for the sampler
+  std::optional<sampling::Spacing> spacing;  // absent: the model's, else what the reference pipeline uses
   int64_t seed = -1;                          // -1: random, reported back in the result
   int batch = 1;
   int clip_skip = 1;                          // 1 = last layer; 2 = penultimate (A1111 "CLIP skip 2")
@@ -41,8 +42,15 @@ struct RequestLimits {
   static constexpr RequestLimits runnable() { return {16384, 1000, 1024, std::size_t{1} << 20}; }
 };
 
-// Fills a width or height of 0 with the model's native size.
-void use_native_size(GenerationRequest& request, int image_size);
+// What a request that leaves a field unset gets from the model it runs on.
+struct ModelDefaults {
+  int image_size = 512;                      // for a width or height of 0: the native size
+  std::optional<sampling::Spacing> spacing;  // for no spacing, when the model's scheduler config names one
+};
+// The defaults a model's files declare (io::ModelSource::image_size and noise_schedule).
+ModelDefaults model_defaults(const io::ModelSource& source);
+// Fills a width or height of 0 and an absent spacing from the model's defaults.
+void use_model_defaults(GenerationRequest& request, const ModelDefaults& defaults);
 
 // Throws std::invalid_argument naming the offending field and the accepted range.
 void validate(const GenerationRequest& request, const RequestLimits& limits, int latent_scale);

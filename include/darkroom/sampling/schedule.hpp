@@ -40,6 +40,11 @@ struct TrainSchedule {
   static TrainSchedule scaled_linear(double beta_start, double beta_end, int num_train_timesteps, int steps_offset);
   // SD 1.x/2.x/SDXL: beta 0.00085 .. 0.012, scaled_linear, 1000 steps, steps_offset 1.
   static TrainSchedule stable_diffusion();
+  // The same schedule with its betas rescaled so that the last timestep is pure noise (Lin et al. 2024,
+  // diffusers' rescale_betas_zero_snr). Trained so, a model cannot read the layout out of the starting noise:
+  // at the last timestep only the prompt says where things go. alphas_cumprod's last value is 2^-24, not 0,
+  // as diffusers' Euler and DPM-Solver schedulers keep it, so that sigma_max is finite (4096).
+  TrainSchedule with_zero_terminal_snr() const;
 
   int num_train_timesteps() const { return static_cast<int>(alphas_cumprod.size()); }
 };

@@ -43,6 +43,14 @@ struct TrainOptions {
   // v-prediction, with the loss weighted so that an error in the predicted image counts at least as much at
   // high noise as at low (see diffusion_stage.cpp): where the object goes is only decided at high noise.
   io::Prediction prediction = io::Prediction::v_prediction;
+  // SD's schedule rescaled so that its last timestep is pure noise (exported in the model config, which the
+  // engine follows, with "trailing" spacing so that sampling starts there). With SD's own schedule the last
+  // timestep keeps a trace of the image, models learn to find the layout in the starting noise, and every
+  // model trained here put its objects where the seed's noise suggested, whatever the prompt said.
+  bool zero_terminal_snr = true;
+  // Share of each batch whose timesteps are drawn from the noisiest 30% of the schedule (the rest from all
+  // of it): the noise levels at which where an object goes is decided, from the prompt alone.
+  double high_noise_share = 0.3;
   double caption_dropout = 0.1;  // share of empty prompts, so classifier-free guidance has an unconditional
   double ema_decay = 0.998;      // exported weights are the exponential moving average
   int64_t log_every = 50;

@@ -12,6 +12,7 @@
 #include "darkroom/scenes/prompt.hpp"
 #include "darkroom/scenes/render.hpp"
 #include "default_model.hpp"
+#include "request_options.hpp"
 
 namespace darkroom::cli {
 namespace {
@@ -54,6 +55,7 @@ int run_eval(EvalOptions o) {
   models::use_cpu_threads(o.threads);
   o.request.sampler = sampling::parse_sampler(o.sampler);
   const auto model = pipeline::StableDiffusion::load(o.model);
+  pipeline::use_model_defaults(o.request, pipeline::model_defaults(model->source()));  // the report says what ran
   if (!o.images_dir.empty()) std::filesystem::create_directories(o.images_dir);
 
   scenes::AdherenceTally tally;
@@ -88,7 +90,7 @@ int run_eval(EvalOptions o) {
         {"model", o.model},
         {"settings",
          {{"measured", o.autoencoder ? "autoencoder" : "generation"},
-          {"steps", o.request.steps}, {"cfg", o.request.cfg}, {"sampler", o.sampler}, {"seed", o.request.seed},
+          {"steps", o.request.steps}, {"cfg", *o.request.cfg}, {"sampler", o.sampler}, {"seed", o.request.seed},
           {"prompt_seed", o.prompt_seed}}},
         {"percent",
          {{"colour", scenes::AdherenceTally::percent(tally.colour, tally.measured)},
@@ -113,7 +115,7 @@ void add_eval_command(CLI::App& app) {
   cmd->add_option("--prompts", options->prompts, "Held-out single-object prompts to generate")->capture_default_str();
   cmd->add_option("--prompt-seed", options->prompt_seed, "Which held-out prompts")->capture_default_str();
   cmd->add_option("--steps", r.steps, "Denoising steps")->capture_default_str();
-  cmd->add_option("--cfg,--cfg-scale", r.cfg, "Classifier-free guidance scale")->capture_default_str();
+  add_cfg_option(cmd, r);
   cmd->add_option("--sampler", options->sampler, "euler | euler_a | dpm++2m | ddim | lcm")->capture_default_str();
   cmd->add_option("--seed", r.seed, "Seed of the first prompt's image; the others count up")->capture_default_str();
   cmd->add_option("--images", options->images_dir, "Write each generated image here");

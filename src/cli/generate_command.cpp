@@ -11,6 +11,7 @@
 #include "default_model.hpp"
 #include "preview_output.hpp"
 #include "progress_display.hpp"
+#include "request_options.hpp"
 
 namespace darkroom::cli {
 namespace {
@@ -137,7 +138,7 @@ void add_generate_command(CLI::App& app) {
   cmd->add_option("--width,-W", r.width, "Image width in pixels (multiple of 8; default: the model's own size)");
   cmd->add_option("--height,-H", r.height, "Image height in pixels (multiple of 8; default: the model's own size)");
   cmd->add_option("--steps", r.steps, "Denoising steps")->capture_default_str();
-  cmd->add_option("--cfg,--cfg-scale", r.cfg, "Classifier-free guidance scale (<= 1 disables guidance)")->capture_default_str();
+  add_cfg_option(cmd, r);
   cmd->add_option("--sampler", options->sampler, "euler | euler_a | dpm++2m | ddim | lcm")->capture_default_str();
   cmd->add_option("--scheduler", options->scheduler, "Sigma schedule: discrete | karras")->capture_default_str();
   cmd->add_option("--spacing", options->spacing,

@@ -93,6 +93,9 @@ ModelConfig read_model_config(const fs::path& file) {
     if (!it->is_string()) bad_field(file, "timestep_spacing", "must be a string");
     out.noise_schedule.timestep_spacing = checked_timestep_spacing(it->get<std::string>(), file, "timestep_spacing");
   }
+  out.guidance_scale = optional_number<double>(config, "guidance_scale", file);
+  if (out.guidance_scale && !(*out.guidance_scale >= 0 && *out.guidance_scale <= 100))
+    bad_field(file, "guidance_scale", "must be between 0 and 100");
   return out;
 }
 
@@ -109,6 +112,7 @@ void write_model_config(const fs::path& file, const ModelConfig& config) {
   }
   if (config.noise_schedule.rescale_betas_zero_snr) out["rescale_betas_zero_snr"] = true;
   if (config.noise_schedule.timestep_spacing) out["timestep_spacing"] = *config.noise_schedule.timestep_spacing;
+  if (config.guidance_scale) out["guidance_scale"] = *config.guidance_scale;
   std::ofstream stream(file);
   stream << out.dump(2) << "\n";
   if (!stream.flush()) throw ModelFileError(file, "cannot be written");

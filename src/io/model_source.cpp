@@ -62,6 +62,7 @@ void apply_sidecar_files(ModelSource& source) {
   if (config.vae_scaling_factor) source.vae_config.scaling_factor = *config.vae_scaling_factor;
   if (config.image_size) source.image_size = *config.image_size;
   source.noise_schedule = config.noise_schedule;
+  source.guidance_scale = config.guidance_scale;
   if (config.tokenizer) {
     source.tokenizer = TokenizerFiles{config.tokenizer->vocab_json, config.tokenizer->merges_txt};
     source.pad_token = config.tokenizer->pad_token;
@@ -129,9 +130,8 @@ ModelSource open_diffusers_folder(const fs::path& path) {
 
   const bool open_clip = source.text_config.activation == ClipTextConfig::Activation::gelu;
   source.family = open_clip ? ModelFamily::sd2 : ModelFamily::sd1;
-  if (fs::exists(path / "scheduler" / "scheduler_config.json")) {
-    const auto scheduler = read_json(path / "scheduler" / "scheduler_config.json");
-    const auto scheduler_file = path / "scheduler" / "scheduler_config.json";
+  if (const auto scheduler_file = path / "scheduler" / "scheduler_config.json"; fs::exists(scheduler_file)) {
+    const auto scheduler = read_json(scheduler_file);
     source.unet_config.prediction = scheduler.value("prediction_type", "epsilon") == "v_prediction"
                                         ? Prediction::v_prediction
                                         : Prediction::epsilon;

@@ -11,7 +11,7 @@ std::string infotext(const GenerationRequest& r, int64_t seed, const std::string
   const auto spacing = r.spacing.value_or(sampling::default_spacing(r.sampler));
   s << "Steps: " << r.steps << ", Sampler: " << sampling::sampler_name(r.sampler)
     << ", Schedule type: " << sampling::sigma_schedule_name(r.scheduler)
-    << ", Spacing: " << sampling::spacing_name(spacing) << ", CFG scale: " << r.cfg << ", Seed: " << seed
+    << ", Spacing: " << sampling::spacing_name(spacing) << ", CFG scale: " << r.cfg.value_or(kDefaultGuidanceScale) << ", Seed: " << seed
     << ", Size: " << r.width << "x" << r.height << ", Model: " << model_name;
   if (r.clip_skip != 1) s << ", Clip skip: " << r.clip_skip;
   if (r.init_image) s << ", Denoising strength: " << r.strength;

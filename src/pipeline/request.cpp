@@ -16,6 +16,7 @@ ModelDefaults model_defaults(const io::ModelSource& source) {
   ModelDefaults defaults;
   defaults.image_size = source.image_size;
   if (source.noise_schedule.timestep_spacing) defaults.spacing = sampling::parse_spacing(*source.noise_schedule.timestep_spacing);
+  defaults.cfg = source.guidance_scale;
   return defaults;
 }
 
@@ -23,6 +24,7 @@ void use_model_defaults(GenerationRequest& request, const ModelDefaults& default
   if (request.width == 0) request.width = defaults.image_size;
   if (request.height == 0) request.height = defaults.image_size;
   if (!request.spacing) request.spacing = defaults.spacing;
+  if (!request.cfg) request.cfg = defaults.cfg.value_or(kDefaultGuidanceScale);
 }
 
 void validate(const GenerationRequest& r, const RequestLimits& limits, int latent_scale) {
@@ -36,7 +38,7 @@ void validate(const GenerationRequest& r, const RequestLimits& limits, int laten
   require(side_ok(r.height), "height", "must be " + side + " (or 0: the model's own size), got " + std::to_string(r.height));
   require(r.steps >= 1 && r.steps <= limits.max_steps, "steps",
           "must be between 1 and " + std::to_string(limits.max_steps) + ", got " + std::to_string(r.steps));
-  require(r.cfg >= 0 && r.cfg <= 100, "cfg", "must be between 0 and 100");
+  require(!r.cfg || (*r.cfg >= 0 && *r.cfg <= 100), "cfg", "must be between 0 and 100");
   require(r.batch >= 1 && r.batch <= limits.max_batch, "batch",
           "must be between 1 and " + std::to_string(limits.max_batch) + ", got " + std::to_string(r.batch));
   require(r.clip_skip >= 1 && r.clip_skip <= 12, "clip_skip", "must be between 1 and 12");

@@ -73,8 +73,7 @@ std::shared_ptr<StableDiffusion> StableDiffusion::load(const std::filesystem::pa
   auto tokenizer = load_tokenizer(source, options);
   auto impl = std::make_unique<Impl>(Impl{std::move(source), options, std::move(tokenizer)});
   impl->text_encoder = models::load_clip_text(impl->source.text_encoder, impl->source.text_config);
-  const auto schedule = sampling::TrainSchedule::stable_diffusion();
-  impl->train = impl->source.noise_schedule.rescale_betas_zero_snr ? schedule.with_zero_terminal_snr() : schedule;
+  impl->train = sampling::TrainSchedule::stable_diffusion(impl->source.noise_schedule.rescale_betas_zero_snr);
   impl->unet = models::load_unet(impl->source.unet, impl->source.unet_config);
   impl->vae = models::load_vae(impl->source.vae, impl->source.vae_config);
   for (torch::nn::Module* m : std::initializer_list<torch::nn::Module*>{impl->text_encoder.get(), impl->unet.get(), impl->vae.get()}) {
@@ -146,7 +145,8 @@ GenerationResult StableDiffusion::generate(const GenerationRequest& asked, const
   phase(Phase::encoding_prompt);
   auto start = Clock::now();
   // diffusers runs the unconditional branch only when guidance is above 1.
-  const bool guided = request.cfg > 1.0;
+  const double cfg = *request.cfg;  // use_model_defaults filled it
+  const bool guided = cfg > 1.0;
   auto positive = impl_->windows(request.prompt, 0);
   torch::Tensor uncond;
   if (guided) {
@@ -176,7 +176,7 @@ GenerationResult StableDiffusion::generate(const GenerationRequest& asked, const
 
   phase(Phase::denoising);
   start = Clock::now();
-  const auto denoiser = make_denoiser(impl_->unet, impl_->source.unet_config.prediction, cond, uncond, request.cfg,
+  const auto denoiser = make_denoiser(impl_->unet, impl_->source.unet_config.prediction, cond, uncond, cfg,
                                       request.batch);
   x = sampling::sample(request.sampler, denoiser, x, schedule, generator, observer.on_step);
   result.latents = sampling::final_latents(x, schedule);

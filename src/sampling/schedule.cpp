@@ -228,7 +228,10 @@ TrainSchedule TrainSchedule::scaled_linear(double beta_start, double beta_end, i
   return from_tensors(betas, torch::cumprod(1.0 - betas, 0), steps_offset);
 }
 
-TrainSchedule TrainSchedule::stable_diffusion() { return scaled_linear(0.00085, 0.012, 1000, 1); }
+TrainSchedule TrainSchedule::stable_diffusion(bool zero_terminal_snr) {
+  const auto schedule = scaled_linear(0.00085, 0.012, 1000, 1);
+  return zero_terminal_snr ? schedule.with_zero_terminal_snr() : schedule;
+}
 
 TrainSchedule TrainSchedule::with_zero_terminal_snr() const {
   // diffusers' rescale_zero_terminal_snr, in float32: shift sqrt(alphas_cumprod) so that the last is 0 and

@@ -37,7 +37,9 @@ A1111Request prepare(ServerState& state, const Request& http_request) {
   try {
     request.job.model = state.resolve_model(request.job.model);
     const auto model = state.describe_model(request.job.model);
-    pipeline::use_model_defaults(request.job.generation, model.defaults);
+    auto model_defaults = model.defaults;
+    if (!model_defaults.cfg) model_defaults.cfg = kA1111CfgScale;  // a model's own recommendation comes first
+    pipeline::use_model_defaults(request.job.generation, model_defaults);
     validate_a1111_request(request, defaults, model.latent_scale);
   } catch (const RequestError& error) {
     throw error.field() == "model" ? with_field(error, "override_settings.sd_model_checkpoint") : error;

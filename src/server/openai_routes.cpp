@@ -36,6 +36,7 @@ OpenAiImageRequest prepare(ServerState& state, const Request& http_request) {
   const auto model = state.describe_model(request.job.model);
   // "size": "auto" (and no size): the resolution the model was trained at.
   if (request.auto_size) request.job.generation.width = request.job.generation.height = model.defaults.image_size;
+  pipeline::use_model_defaults(request.job.generation, model.defaults);  // so the PNG's infotext says what ran
   validate_openai_request(request, state.defaults, model.latent_scale);
   return request;
 }

@@ -33,6 +33,7 @@ void export_model(const TrainOptions& options, const fs::path& model) {
   config.vae_scaling_factor = measure_scaling_factor(vae, options, architecture.image_size);
   config.image_size = architecture.image_size;
   if (options.zero_terminal_snr) config.noise_schedule = {true, "trailing"};  // sampling starts at pure noise
+  config.guidance_scale = options.guidance_scale;
   const fs::path stem = fs::path(model).replace_extension();
   config.tokenizer = io::ModelConfig::Tokenizer{stem.string() + ".vocab.json", stem.string() + ".merges.txt",
                                                 tokenizer.eos_id()};

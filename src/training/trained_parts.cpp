@@ -31,8 +31,7 @@ double measure_scaling_factor(models::AutoencoderKL& vae, const TrainOptions& op
 }
 
 sampling::TrainSchedule training_schedule(const TrainOptions& options) {
-  const auto schedule = sampling::TrainSchedule::stable_diffusion();
-  return options.zero_terminal_snr ? schedule.with_zero_terminal_snr() : schedule;
+  return sampling::TrainSchedule::stable_diffusion(options.zero_terminal_snr);
 }
 
 torch::Tensor token_ids(const text::ClipTokenizer& tokenizer, const std::vector<std::string>& prompts,

@@ -65,13 +65,16 @@ TEST(EmbeddedModel, KeepsItsPromptAdherence) {
   const auto report = temp_dir() / "eval.json";
   const auto run = darkroom("eval --prompts 12 --threads 2 --json " + quoted(report));
   ASSERT_EQ(run.exit_code, 0) << run.output;
-  const auto percent = nlohmann::json::parse(std::ifstream(report)).at("percent");
-  // The full evaluation (100 prompts) is in models/darkroom-shapes.md; these 12 are a regression check a
-  // little under the shipped model's level at the defaults (colour 73%, position 71% of 100; chance is 1 in
-  // 11 colours and 1 in 9 positions). The count is not checked: at cfg 7.5 guidance overshoots into
-  // textured backgrounds that the count reads as several objects (15% of 100).
-  EXPECT_GE(percent.at("colour").get<double>(), 50.0) << run.output;
-  EXPECT_GE(percent.at("position").get<double>(), 50.0) << run.output;
+  const auto eval = nlohmann::json::parse(std::ifstream(report));
+  EXPECT_EQ(eval.at("settings").at("cfg"), 2.0);  // the model's recommended scale, from its config
+  // The full evaluation (100 prompts) is in models/darkroom-shapes.md; these 12 are a regression check at
+  // the gate, a little under the shipped model's level at the defaults (colour 96%, position 98%,
+  // count 58% of 100; chance is 1 in 11 colours and 1 in 9 positions). The count's floor is lower: gradient
+  // backgrounds are read as several objects.
+  const auto& percent = eval.at("percent");
+  EXPECT_GE(percent.at("colour").get<double>(), 80.0) << run.output;
+  EXPECT_GE(percent.at("position").get<double>(), 80.0) << run.output;
+  EXPECT_GE(percent.at("count").get<double>(), 25.0) << run.output;
 }
 
 // The autoencoder on its own: the held-out scenes encoded (posterior mean) and decoded. It bounds what the

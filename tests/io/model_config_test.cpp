@@ -52,6 +52,7 @@ TEST_F(ModelConfigTest, ReadsBackWhatItWrites) {
   config.image_size = 64;
   config.tokenizer = ModelConfig::Tokenizer{dir_ / "m.vocab.json", dir_ / "m.merges.txt", 131};
   config.noise_schedule = {true, "trailing"};
+  config.guidance_scale = 3.0;
   const auto file = dir_ / "m.json";
   write_model_config(file, config);
   const auto back = read_model_config(file);
@@ -64,10 +65,12 @@ TEST_F(ModelConfigTest, ReadsBackWhatItWrites) {
   EXPECT_EQ(back.tokenizer->pad_token, 131);
   EXPECT_TRUE(back.noise_schedule.rescale_betas_zero_snr);
   EXPECT_EQ(back.noise_schedule.timestep_spacing, "trailing");
+  EXPECT_EQ(back.guidance_scale, 3.0);
 
   const auto empty = read_model_config(write(R"({"format": "darkroom.model", "version": 1})"));
   EXPECT_FALSE(empty.prediction || empty.vae_scaling_factor || empty.image_size || empty.tokenizer);
   EXPECT_FALSE(empty.noise_schedule.rescale_betas_zero_snr || empty.noise_schedule.timestep_spacing);
+  EXPECT_FALSE(empty.guidance_scale);
   EXPECT_EQ(model_config_path("/models/a.b.safetensors"), fs::path("/models/a.b.json"));
 }
 
@@ -89,6 +92,8 @@ TEST_F(ModelConfigTest, NamesWhatIsWrong) {
                    "tokenizer": {"vocab": "m.vocab.json", "merges": "m.merges.txt"}})", "'tokenizer.pad_token'");
   expect_error(R"({"format": "darkroom.model", "version": 1, "rescale_betas_zero_snr": "yes"})", "'rescale_betas_zero_snr'");
   expect_error(R"({"format": "darkroom.model", "version": 1, "timestep_spacing": "spread"})", "'timestep_spacing'");
+  expect_error(R"({"format": "darkroom.model", "version": 1, "guidance_scale": "low"})", "'guidance_scale'");
+  expect_error(R"({"format": "darkroom.model", "version": 1, "guidance_scale": -2})", "'guidance_scale'");
 }
 
 TEST_F(ModelConfigTest, OpenModelAppliesTheConfigAndFindsThePreviewTable) {
@@ -112,10 +117,14 @@ TEST_F(ModelConfigTest, OpenModelAppliesTheConfigAndFindsThePreviewTable) {
   EXPECT_EQ(configured.latent2rgb_table, dir_ / "m.latent2rgb.json");
   EXPECT_FALSE(configured.noise_schedule.rescale_betas_zero_snr);
 
-  write(R"({"format": "darkroom.model", "version": 1, "rescale_betas_zero_snr": true, "timestep_spacing": "trailing"})");
+  EXPECT_FALSE(configured.guidance_scale);
+
+  write(R"({"format": "darkroom.model", "version": 1, "rescale_betas_zero_snr": true, "timestep_spacing": "trailing",
+            "guidance_scale": 2.5})");
   const auto zero_snr = open_model(checkpoint);
   EXPECT_TRUE(zero_snr.noise_schedule.rescale_betas_zero_snr);
   EXPECT_EQ(zero_snr.noise_schedule.timestep_spacing, "trailing");
+  EXPECT_EQ(zero_snr.guidance_scale, 2.5);
 
   write(R"({"format": "darkroom.model", "version": 1, "image_size": "big"})");
   EXPECT_THROW(open_model(checkpoint), ModelFileError);  // a broken config is an error, not ignored

@@ -46,7 +46,14 @@ TEST(A1111, Txt2imgReturnsPngsWithParametersAndInfo) {
   EXPECT_EQ(info.at("all_seeds"), json({7, 7}));
   EXPECT_EQ(info.at("prompt"), "a red circle");
   EXPECT_EQ(info.at("sampler_name"), "Euler a");
+  EXPECT_EQ(info.at("cfg_scale"), 5);
   EXPECT_EQ(info.at("infotexts").size(), 2u);
+
+  body.erase("cfg_scale");  // A1111's own default, as the model (SD1) recommends none
+  body["batch_size"] = 1;
+  const auto defaulted = post_json(server.port(), "/sdapi/v1/txt2img", body);
+  ASSERT_EQ(defaulted.status, 200u) << defaulted.body;
+  EXPECT_EQ(json::parse(defaulted.json().at("info").get<std::string>()).at("cfg_scale"), 7);
 }
 
 TEST(A1111, BadRequestsAnswer422NamingTheField) {

@@ -108,15 +108,22 @@ TEST(NativeApi, SubmitWatchOverSseAndFetchTheResult) {
 }
 
 // The embedded model as `darkroom serve` serves it by default, beside checkpoints that need --vocab: it keeps
-// its own tokenizer, a request that names no size gets its 64x64, and auto previews use its fitted table.
+// its own tokenizer, a request that names no size, spacing or cfg gets the model's (64x64, trailing, its
+// recommended guidance scale) in every dialect, and auto previews use its fitted table.
 TEST(NativeApi, ServesTheEmbeddedModelAtItsOwnSize) {
   auto options = tiny_server_options();
   options.models_dirs.push_back(DARKROOM_MODELS_DIR);
   options.default_model = "darkroom-shapes";
   TestServer server(options);
   const auto caps = get(server.port(), "/v1/capabilities").json();
-  for (const auto& model : caps.at("models"))
-    if (model.at("id") == "darkroom-shapes") EXPECT_EQ(model.at("auto_preview"), "latent2rgb");
+  for (const auto& model : caps.at("models")) {
+    if (model.at("id") == "darkroom-shapes") {
+      EXPECT_EQ(model.at("auto_preview"), "latent2rgb");
+      EXPECT_EQ(model.at("defaults"), nlohmann::json({{"width", 64}, {"height", 64}, {"cfg", 2.0}, {"spacing", "trailing"}}));
+    }
+    if (model.at("id") == "sd1_tiny")
+      EXPECT_EQ(model.at("defaults"), nlohmann::json({{"width", 512}, {"height", 512}, {"cfg", 7.5}, {"spacing", nullptr}}));
+  }
   const nlohmann::json body{{"prompt", "a red circle"}, {"steps", 4}, {"seed", 1}, {"preview", {{"method", "auto"}}}};
   const auto reply = post_json(server.port(), "/v1/jobs", body);
   ASSERT_EQ(reply.status, 202u) << reply.body;
@@ -128,6 +135,12 @@ TEST(NativeApi, ServesTheEmbeddedModelAtItsOwnSize) {
   const auto image = image::decode_png({reinterpret_cast<const uint8_t*>(png.body.data()), png.body.size()});
   EXPECT_EQ(image.width, 64);
   EXPECT_EQ(image.height, 64);
+  EXPECT_NE(png.body.find("Spacing: trailing, CFG scale: 2,"), std::string::npos);
+
+  // A1111's cfg_scale 7 is for models that recommend none.
+  const auto a1111 = post_json(server.port(), "/sdapi/v1/txt2img", {{"prompt", "a red circle"}, {"steps", 2}});
+  ASSERT_EQ(a1111.status, 200u) << a1111.body;
+  EXPECT_EQ(nlohmann::json::parse(a1111.json().at("info").get<std::string>()).at("cfg_scale"), 2.0);
 
   // OpenAI usage counts tokens with the model's own tokenizer too: "lighthouse" is one CLIP token (the
   // --vocab) but several of the embedded model's, which learned only the scene captions' words.

@@ -62,6 +62,9 @@ int main(int argc, char** argv) {
                  "Share of each batch trained at the noisiest 30% of the schedule")
       ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
+  app.add_option("--guidance-scale", options.guidance_scale, "Guidance scale the exported model recommends")
+      ->check(CLI::Range(0.0, 100.0))
+      ->capture_default_str();
   app.add_option("--caption-dropout", options.caption_dropout, "Share of empty captions")->capture_default_str()->check(CLI::Range(0.0, 1.0));
   app.add_option("--ema", options.ema_decay, "EMA decay of the exported weights")->capture_default_str()->check(CLI::Range(0.0, 1.0));
   app.add_option("--minutes", options.time_limit_minutes, "Stop each stage after this long (resume later); 0: no limit")->capture_default_str();

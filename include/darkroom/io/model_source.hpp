@@ -50,6 +50,8 @@ struct ModelSource {
   int image_size = 512;
   // SD's noise schedule as the model config or diffusers' scheduler_config.json adjusts it.
   NoiseScheduleConfig noise_schedule;
+  // The guidance scale the model config recommends (ModelConfig::guidance_scale).
+  std::optional<double> guidance_scale;
   // NAME.latent2rgb.json beside a single file NAME.safetensors (`darkroom fit-preview --out`): the
   // model's own preview table, preferred to its family's published one.
   std::optional<std::filesystem::path> latent2rgb_table;

@@ -11,13 +11,16 @@
 
 namespace darkroom::pipeline {
 
+// The classifier-free guidance scale of SD's reference pipelines, for models that recommend none.
+inline constexpr double kDefaultGuidanceScale = 7.5;
+
 struct GenerationRequest {
   std::string prompt;
   std::string negative_prompt;
   int width = 0;   // 0: the model's native size (io::ModelSource::image_size; 512 for SD1)
   int height = 0;
   int steps = 20;
-  double cfg = 7.5;
+  std::optional<double> cfg;  // absent: the model's (io::ModelSource::guidance_scale), else kDefaultGuidanceScale
   sampling::SamplerKind sampler = sampling::SamplerKind::euler;
   sampling::SigmaSchedule scheduler = sampling::SigmaSchedule::discrete;
   std::optional<sampling::Spacing> spacing;  // absent: the model's, else what the reference pipeline uses
@@ -46,10 +49,12 @@ struct RequestLimits {
 struct ModelDefaults {
   int image_size = 512;                      // for a width or height of 0: the native size
   std::optional<sampling::Spacing> spacing;  // for no spacing, when the model's scheduler config names one
+  std::optional<double> cfg;                 // for no cfg, when the model's config recommends one
 };
 // The defaults a model's files declare (io::ModelSource::image_size and noise_schedule).
 ModelDefaults model_defaults(const io::ModelSource& source);
-// Fills a width or height of 0 and an absent spacing from the model's defaults.
+// Fills a width or height of 0, an absent spacing and an absent cfg (kDefaultGuidanceScale when the model
+// recommends none) from the model's defaults.
 void use_model_defaults(GenerationRequest& request, const ModelDefaults& defaults);
 
 // Throws std::invalid_argument naming the offending field and the accepted range.

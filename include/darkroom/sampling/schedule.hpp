@@ -38,8 +38,9 @@ struct TrainSchedule {
 
   // betas = linspace(sqrt(beta_start), sqrt(beta_end), n)^2 in float32, as diffusers' "scaled_linear".
   static TrainSchedule scaled_linear(double beta_start, double beta_end, int num_train_timesteps, int steps_offset);
-  // SD 1.x/2.x/SDXL: beta 0.00085 .. 0.012, scaled_linear, 1000 steps, steps_offset 1.
-  static TrainSchedule stable_diffusion();
+  // SD 1.x/2.x/SDXL: beta 0.00085 .. 0.012, scaled_linear, 1000 steps, steps_offset 1; rescaled to zero
+  // terminal SNR (below) when a model was trained so.
+  static TrainSchedule stable_diffusion(bool zero_terminal_snr = false);
   // The same schedule with its betas rescaled so that the last timestep is pure noise (Lin et al. 2024,
   // diffusers' rescale_betas_zero_snr). Trained so, a model cannot read the layout out of the starting noise:
   // at the last timestep only the prompt says where things go. alphas_cumprod's last value is 2^-24, not 0,

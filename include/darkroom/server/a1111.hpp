@@ -29,8 +29,12 @@ struct A1111Request {
 // batch") mean no live previews. Throws RequestError naming `field` below -1.
 int check_a1111_preview_period(int steps, const std::string& field);
 
+// A1111's cfg_scale when a request leaves it out, for models that recommend no guidance scale of their own.
+inline constexpr double kA1111CfgScale = 7.0;
+
 // POST /sdapi/v1/txt2img. Unknown fields are ignored: A1111 clients send dozens (hires fix, restore faces,
-// scripts) that have no meaning here. Defaults are A1111's (steps 50, cfg_scale 7, sampler "Euler").
+// scripts) that have no meaning here. Defaults are A1111's (steps 50, sampler "Euler"; cfg_scale is left
+// out when absent, to be the model's recommendation or kA1111CfgScale once the model is known).
 // sampler_name (or the older sampler_index) takes A1111 display names ("Euler a", "DPM++ 2M Karras", ...),
 // their aliases ("k_euler_a") and darkroom's names; scheduler takes A1111 names ("Automatic", "Karras",
 // "Uniform", ...). override_settings: CLIP_stop_at_last_layers -> clip_skip, sd_model_checkpoint -> model,

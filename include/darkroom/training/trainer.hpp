@@ -51,6 +51,9 @@ struct TrainOptions {
   // Share of each batch whose timesteps are drawn from the noisiest 30% of the schedule (the rest from all
   // of it): the noise levels at which where an object goes is decided, from the prompt alone.
   double high_noise_share = 0.3;
+  // The guidance scale the exported config recommends (a request with no cfg gets it). Measured with
+  // `darkroom eval --cfg`: these models follow the prompt best at low scales; SD's 7.5 oversaturates them.
+  double guidance_scale = 2.0;
   double caption_dropout = 0.1;  // share of empty prompts, so classifier-free guidance has an unconditional
   double ema_decay = 0.998;      // exported weights are the exponential moving average
   int64_t log_every = 50;

@@ -110,8 +110,7 @@ A1111Request parse_a1111_txt2img(const json& body, const RequestDefaults& defaul
   A1111Request r;
   r.parameters = body;
   auto& g = r.job.generation;
-  g.steps = 50;  // A1111's defaults, which its clients rely on when they leave a field out
-  g.cfg = 7.0;
+  g.steps = 50;  // A1111's default, which its clients rely on when they leave it out (cfg_scale: prepare)
 
   r.job.model = defaults.model;
   g.prompt = in.string("prompt").value_or("");

@@ -43,7 +43,7 @@ json a1111_txt2img_response(const A1111Request& request, const std::vector<std::
                      {"width", g.width},
                      {"height", g.height},
                      {"sampler_name", request.sampler_name},
-                     {"cfg_scale", g.cfg},
+                     {"cfg_scale", g.cfg.value_or(pipeline::kDefaultGuidanceScale)},
                      {"steps", g.steps},
                      {"batch_size", g.batch},
                      {"clip_skip", g.clip_skip},

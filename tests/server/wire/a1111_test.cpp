@@ -47,7 +47,7 @@ TEST(A1111Txt2Img, UsesA1111sDefaults) {
   EXPECT_EQ(r.job.model, "sd15");
   EXPECT_EQ(r.job.generation.prompt, "");
   EXPECT_EQ(r.job.generation.steps, 50);
-  EXPECT_EQ(r.job.generation.cfg, 7.0);
+  EXPECT_FALSE(r.job.generation.cfg);  // A1111's 7 or the model's own scale, once the model is known
   EXPECT_EQ(r.job.generation.sampler, SamplerKind::euler);
   EXPECT_EQ(r.job.generation.scheduler, SigmaSchedule::discrete);
   EXPECT_EQ(r.sampler_name, "Euler");

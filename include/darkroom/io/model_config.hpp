@@ -5,7 +5,7 @@
 // exported with one; any checkpoint may have one.
 //   {"format": "darkroom.model", "version": 1, "prediction": "epsilon", "vae_scaling_factor": 0.61,
 //    "image_size": 64, "tokenizer": {"vocab": "NAME.vocab.json", "merges": "NAME.merges.txt",
-//    "pad_token": 771}, "rescale_betas_zero_snr": true, "timestep_spacing": "trailing", "guidance_scale": 3}
+//    "pad_token": 771}, "rescale_betas_zero_snr": true, "timestep_spacing": "trailing", "guidance_scale": 2}
 // Every field but format and version is optional; tokenizer file names are relative to the config.
 #include <cstdint>
 #include <filesystem>

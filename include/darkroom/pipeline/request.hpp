@@ -51,7 +51,7 @@ struct ModelDefaults {
   std::optional<sampling::Spacing> spacing;  // for no spacing, when the model's scheduler config names one
   std::optional<double> cfg;                 // for no cfg, when the model's config recommends one
 };
-// The defaults a model's files declare (io::ModelSource::image_size and noise_schedule).
+// The defaults a model's files declare (io::ModelSource::image_size, noise_schedule and guidance_scale).
 ModelDefaults model_defaults(const io::ModelSource& source);
 // Fills a width or height of 0, an absent spacing and an absent cfg (kDefaultGuidanceScale when the model
 // recommends none) from the model's defaults.

@@ -151,11 +151,12 @@ awaitable<void> capabilities(Exchange& ex) {
       entry["preview_methods"] = methods;
       entry["auto_preview"] = preview::method_name(caps.auto_method);
       // What a request that leaves these out gets on this model (spacing null: the sampler's own).
-      const auto& defaults = description.defaults;
-      entry["defaults"] = {{"width", defaults.image_size},
-                           {"height", defaults.image_size},
-                           {"cfg", defaults.cfg.value_or(pipeline::kDefaultGuidanceScale)},
-                           {"spacing", defaults.spacing ? nlohmann::json(sampling::spacing_name(*defaults.spacing)) : nlohmann::json()}};
+      pipeline::GenerationRequest unset;
+      pipeline::use_model_defaults(unset, description.defaults);
+      entry["defaults"] = {{"width", unset.width},
+                           {"height", unset.height},
+                           {"cfg", *unset.cfg},
+                           {"spacing", unset.spacing ? nlohmann::json(sampling::spacing_name(*unset.spacing)) : nlohmann::json()}};
     } catch (const std::exception& e) {
       entry["error"] = e.what();  // listed, so an operator sees why it cannot be used
     }

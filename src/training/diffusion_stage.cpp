@@ -66,7 +66,7 @@ bool train_diffusion(const TrainOptions& options) {
   int64_t step = load_checkpoint(files.diffusion, checkpointed, &optimizer, device);
   if (step >= stage.steps) return true;
 
-  const auto schedule = training_schedule(options);
+  const auto schedule = sampling::TrainSchedule::stable_diffusion(options.zero_terminal_snr);  // export records which
   const auto alphas_cumprod =
       torch::tensor(schedule.alphas_cumprod, torch::kFloat64).to(torch::kFloat32).to(device);
   const int64_t timesteps = schedule.num_train_timesteps();

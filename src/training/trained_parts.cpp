@@ -30,10 +30,6 @@ double measure_scaling_factor(models::AutoencoderKL& vae, const TrainOptions& op
   return options.latent_std / torch::cat(means).std().item<double>();
 }
 
-sampling::TrainSchedule training_schedule(const TrainOptions& options) {
-  return sampling::TrainSchedule::stable_diffusion(options.zero_terminal_snr);
-}
-
 torch::Tensor token_ids(const text::ClipTokenizer& tokenizer, const std::vector<std::string>& prompts,
                         int context, torch::Device device) {
   auto ids = torch::empty({static_cast<int64_t>(prompts.size()), context}, torch::kInt64);

@@ -8,7 +8,6 @@
 #include <vector>
 
 #include "darkroom/models/vae.hpp"
-#include "darkroom/sampling/schedule.hpp"
 #include "darkroom/text/clip_tokenizer.hpp"
 #include "darkroom/training/architecture.hpp"
 #include "darkroom/training/trainer.hpp"
@@ -25,9 +24,6 @@ models::AutoencoderKL load_trained_autoencoder(const TrainingFiles& files, const
 // The VAE scaling factor that gives the latents options.latent_std. Deterministic: the same scenes every
 // time, so export and training agree.
 double measure_scaling_factor(models::AutoencoderKL& vae, const TrainOptions& options, int image_size);
-
-// SD's discrete schedule, rescaled to zero terminal SNR when the options say so (export records which).
-sampling::TrainSchedule training_schedule(const TrainOptions& options);
 
 // [B, context] int64 ids, padded with the end-of-text token as SD1's tokenizer pads.
 torch::Tensor token_ids(const text::ClipTokenizer& tokenizer, const std::vector<std::string>& prompts,

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "darkroom/io/error.hpp"
+#include "schedule_fields.hpp"
 
 namespace darkroom::io {
 namespace {
@@ -14,7 +15,7 @@ using nlohmann::json;
 constexpr std::string_view kFormat = "darkroom.model";
 
 [[noreturn]] void bad_field(const fs::path& file, const std::string& field, const std::string& problem) {
-  throw ModelFileError(file, "model config field '" + field + "' " + problem);
+  throw ModelFileError(file, "field '" + field + "' " + problem);
 }
 
 template <typename T>
@@ -36,12 +37,34 @@ fs::path tokenizer_file(const json& tokenizer, const char* name, const fs::path&
   return path;
 }
 
+// A field, or nullptr when it is absent or null (diffusers writes null for "unset").
+const json* present(const json& config, const char* name) {
+  const auto it = config.find(name);
+  return it == config.end() || it->is_null() ? nullptr : &*it;
+}
+
 }  // namespace
 
-std::string checked_timestep_spacing(const std::string& spacing, const fs::path& file, const std::string& field) {
-  if (spacing != "leading" && spacing != "linspace" && spacing != "trailing")
-    bad_field(file, field, "must be \"leading\", \"linspace\" or \"trailing\", not \"" + spacing + "\"");
-  return spacing;
+std::optional<Prediction> read_prediction_field(const json& config, const char* field, const fs::path& file) {
+  const json* value = present(config, field);
+  if (!value) return std::nullopt;
+  if (*value == "epsilon") return Prediction::epsilon;
+  if (*value == "v_prediction") return Prediction::v_prediction;
+  bad_field(file, field, "must be \"epsilon\" or \"v_prediction\", not " + value->dump());
+}
+
+NoiseScheduleConfig read_noise_schedule_fields(const json& config, const fs::path& file) {
+  NoiseScheduleConfig out;
+  if (const json* value = present(config, "rescale_betas_zero_snr")) {
+    if (!value->is_boolean()) bad_field(file, "rescale_betas_zero_snr", "must be true or false, not " + value->dump());
+    out.rescale_betas_zero_snr = value->get<bool>();
+  }
+  if (const json* value = present(config, "timestep_spacing")) {
+    if (*value != "leading" && *value != "linspace" && *value != "trailing")
+      bad_field(file, "timestep_spacing", "must be \"leading\", \"linspace\" or \"trailing\", not " + value->dump());
+    out.timestep_spacing = value->get<std::string>();
+  }
+  return out;
 }
 
 fs::path model_config_path(const fs::path& checkpoint) {
@@ -63,13 +86,7 @@ ModelConfig read_model_config(const fs::path& file) {
   if (config.value("version", 0) != 1) bad_field(file, "version", "must be 1");
 
   ModelConfig out;
-  if (const auto it = config.find("prediction"); it != config.end()) {
-    if (!it->is_string()) bad_field(file, "prediction", "must be \"epsilon\" or \"v_prediction\"");
-    const auto name = it->get<std::string>();
-    if (name == "epsilon") out.prediction = Prediction::epsilon;
-    else if (name == "v_prediction") out.prediction = Prediction::v_prediction;
-    else bad_field(file, "prediction", "must be \"epsilon\" or \"v_prediction\", not \"" + name + "\"");
-  }
+  out.prediction = read_prediction_field(config, "prediction", file);
   out.vae_scaling_factor = optional_number<double>(config, "vae_scaling_factor", file);
   if (out.vae_scaling_factor && !(*out.vae_scaling_factor > 0)) bad_field(file, "vae_scaling_factor", "must be positive");
   out.image_size = optional_number<int>(config, "image_size", file);
@@ -85,14 +102,7 @@ ModelConfig read_model_config(const fs::path& file) {
     tokenizer.pad_token = *pad;
     out.tokenizer = tokenizer;
   }
-  if (const auto it = config.find("rescale_betas_zero_snr"); it != config.end()) {
-    if (!it->is_boolean()) bad_field(file, "rescale_betas_zero_snr", "must be true or false");
-    out.noise_schedule.rescale_betas_zero_snr = it->get<bool>();
-  }
-  if (const auto it = config.find("timestep_spacing"); it != config.end()) {
-    if (!it->is_string()) bad_field(file, "timestep_spacing", "must be a string");
-    out.noise_schedule.timestep_spacing = checked_timestep_spacing(it->get<std::string>(), file, "timestep_spacing");
-  }
+  out.noise_schedule = read_noise_schedule_fields(config, file);
   out.guidance_scale = optional_number<double>(config, "guidance_scale", file);
   if (out.guidance_scale && !(*out.guidance_scale >= 0 && *out.guidance_scale <= 100))
     bad_field(file, "guidance_scale", "must be between 0 and 100");

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "darkroom/io/model_config.hpp"
+#include "schedule_fields.hpp"
 
 namespace darkroom::io {
 namespace {
@@ -132,14 +133,9 @@ ModelSource open_diffusers_folder(const fs::path& path) {
   source.family = open_clip ? ModelFamily::sd2 : ModelFamily::sd1;
   if (const auto scheduler_file = path / "scheduler" / "scheduler_config.json"; fs::exists(scheduler_file)) {
     const auto scheduler = read_json(scheduler_file);
-    source.unet_config.prediction = scheduler.value("prediction_type", "epsilon") == "v_prediction"
-                                        ? Prediction::v_prediction
-                                        : Prediction::epsilon;
-    if (const auto it = scheduler.find("rescale_betas_zero_snr"); it != scheduler.end())
-      source.noise_schedule.rescale_betas_zero_snr = it->is_boolean() && it->get<bool>();
-    if (const auto it = scheduler.find("timestep_spacing"); it != scheduler.end() && it->is_string())
-      source.noise_schedule.timestep_spacing =
-          checked_timestep_spacing(it->get<std::string>(), scheduler_file, "timestep_spacing");
+    source.unet_config.prediction =
+        read_prediction_field(scheduler, "prediction_type", scheduler_file).value_or(Prediction::epsilon);
+    source.noise_schedule = read_noise_schedule_fields(scheduler, scheduler_file);
   }
   source.image_size = native_size(source);
   const fs::path tokenizer = path / "tokenizer";

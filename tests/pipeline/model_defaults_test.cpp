@@ -1,14 +1,18 @@
 // What a model's config declares reaches the requests that leave those fields out. A model whose config
 // rescales SD's schedule to zero terminal SNR (as darkroom's embedded model, and diffusers'
 // rescale_betas_zero_snr models) samples from pure noise at sigma 4096, with the spacing its config names
-// unless the request names one; a model's recommended guidance scale is the default cfg.
+// unless the request names one; a model's recommended guidance scale is the default cfg. A diffusers
+// folder declares the same schedule fields in its scheduler_config.json, checked as strictly.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <fstream>
 #include <tuple>
+#include <utility>
 
+#include "darkroom/io/error.hpp"
 #include "darkroom/io/model_config.hpp"
+#include "darkroom/io/model_source.hpp"
 #include "darkroom/pipeline/stable_diffusion.hpp"
 #include "support/golden.hpp"
 #include "tiny_model.hpp"
@@ -119,6 +123,42 @@ TEST_F(ModelDefaultsTest, ZeroTerminalSnrModelStartsFromPureNoiseWithItsSpacing)
   const auto plain = StableDiffusion::load(checkpoint_, options);
   EXPECT_FALSE(model_defaults(plain->source()).spacing);
   EXPECT_NEAR(sigmas_of_run(*plain, sampling::Spacing::trailing).front(), 14.6146, 1e-3);
+}
+
+TEST(DiffusersFolder, ReadsTheScheduleFromItsSchedulerConfigAndNamesABadField) {
+  const fs::path dir = fs::temp_directory_path() / ("darkroom-diffusers-scheduler-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::copy(golden::tiny_sd1_path(golden::TinyLayout::diffusers_folder), dir,
+           fs::copy_options::recursive | fs::copy_options::copy_symlinks);
+  const auto scheduler_config = [&](const std::string& fields) {
+    std::ofstream(dir / "scheduler" / "scheduler_config.json")
+        << R"({"_class_name": "EulerDiscreteScheduler", "beta_schedule": "scaled_linear", )" << fields << "}";
+  };
+
+  scheduler_config(R"("prediction_type": "v_prediction", "rescale_betas_zero_snr": true, "timestep_spacing": "trailing")");
+  const auto source = io::open_model(dir);
+  EXPECT_EQ(source.unet_config.prediction, io::Prediction::v_prediction);
+  EXPECT_TRUE(source.noise_schedule.rescale_betas_zero_snr);
+  EXPECT_EQ(model_defaults(source).spacing, sampling::Spacing::trailing);
+
+  scheduler_config(R"("prediction_type": null, "timestep_spacing": null)");  // diffusers' "unset"
+  EXPECT_EQ(io::open_model(dir).unet_config.prediction, io::Prediction::epsilon);
+
+  for (const auto& [fields, field] : {std::pair{R"("prediction_type": "sample")", "'prediction_type'"},
+                                      std::pair{R"("rescale_betas_zero_snr": "true")", "'rescale_betas_zero_snr'"},
+                                      std::pair{R"("timestep_spacing": 1)", "'timestep_spacing'"}}) {
+    SCOPED_TRACE(fields);
+    scheduler_config(fields);
+    try {
+      io::open_model(dir);
+      ADD_FAILURE() << "accepted";
+    } catch (const io::ModelFileError& e) {
+      const std::string message = e.what();
+      EXPECT_NE(message.find(field), std::string::npos) << message;
+      EXPECT_NE(message.find("scheduler_config.json"), std::string::npos) << message;
+    }
+  }
+  fs::remove_all(dir);
 }
 
 }  // namespace

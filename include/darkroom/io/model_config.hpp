@@ -45,9 +45,6 @@ std::filesystem::path model_config_path(const std::filesystem::path& checkpoint)
 // Throws ModelFileError naming the file and the field that is missing, mistyped or out of range, and
 // naming tokenizer files that do not exist.
 ModelConfig read_model_config(const std::filesystem::path& file);
-// "leading" | "linspace" | "trailing", else ModelFileError naming the file and the field.
-std::string checked_timestep_spacing(const std::string& spacing, const std::filesystem::path& file,
-                                     const std::string& field);
 // Tokenizer paths are written relative to the config's folder (they must lie inside it).
 void write_model_config(const std::filesystem::path& file, const ModelConfig& config);
 

@@ -67,13 +67,14 @@ TEST(EmbeddedModel, KeepsItsPromptAdherence) {
   ASSERT_EQ(run.exit_code, 0) << run.output;
   const auto eval = nlohmann::json::parse(std::ifstream(report));
   EXPECT_EQ(eval.at("settings").at("cfg"), 2.0);  // the model's recommended scale, from its config
-  // The full evaluation (100 prompts) is in models/darkroom-shapes.md; these 12 are a regression check at
-  // the gate, a little under the shipped model's level at the defaults (colour 96%, position 98%,
-  // count 58% of 100; chance is 1 in 11 colours and 1 in 9 positions). The count's floor is lower: gradient
-  // backgrounds are read as several objects.
+  // The full evaluation (100 prompts) is in models/darkroom-shapes.md; these 12 are a regression check
+  // (the shipped model gets 10 colours and 11 positions of them right; at 100 prompts, colour 89% and
+  // position 91%; chance is 1 in 11 colours and 1 in 9 positions). The floors allow one more miss each,
+  // not a broken prompt encoder, sampler or decoder. The count's floor is lower: gradient backgrounds are
+  // read as several objects.
   const auto& percent = eval.at("percent");
-  EXPECT_GE(percent.at("colour").get<double>(), 80.0) << run.output;
-  EXPECT_GE(percent.at("position").get<double>(), 80.0) << run.output;
+  EXPECT_GE(percent.at("colour").get<double>(), 75.0) << run.output;
+  EXPECT_GE(percent.at("position").get<double>(), 75.0) << run.output;
   EXPECT_GE(percent.at("count").get<double>(), 25.0) << run.output;
 }
 

@@ -27,9 +27,10 @@ struct StageOptions {
 struct TrainOptions {
   std::filesystem::path work_dir;
   torch::Device device = torch::kCPU;
-  // The defaults are the recipe being worked on, not the shipped model's (its model card names its options).
-  // 2,400 autoencoder steps (30 minutes on two CPU cores) keep the colour and position of every held-out object.
-  StageOptions autoencoder{2400, 16, 1e-3, 50};
+  // The defaults are the shipped model's recipe: 49 minutes on two CPU cores (models/darkroom-shapes.md).
+  // 1,500 autoencoder steps keep the colour and position of every held-out object; position is learnt in
+  // the diffusion stage's last thousand steps, as the learning rate decays (3,000 were too few).
+  StageOptions autoencoder{1500, 16, 1e-3, 50};
   StageOptions diffusion{4000, 32, 8e-4, 200};
   // Per latent element, against the per-pixel reconstruction loss. Small: a wide posterior is noise the
   // decoder learns to average away, and small objects went with it (1e-4 lost the colour of 43% of them).
@@ -39,7 +40,7 @@ struct TrainOptions {
   double foreground_weight = 10.0;
   // The standard deviation of the diffusion latents: the exported VAE scaling factor makes them so. Below 1
   // shifts SD's fixed noise schedule towards more noise ("input scaling", Chen 2023).
-  double latent_std = 1.0;
+  double latent_std = 0.5;
   // v-prediction, with the loss weighted so that an error in the predicted image counts at least as much at
   // high noise as at low (see diffusion_stage.cpp): where the object goes is only decided at high noise.
   io::Prediction prediction = io::Prediction::v_prediction;

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "darkroom/io/error.hpp"
+#include "layout_util.hpp"
 #include "schedule_fields.hpp"
 
 namespace darkroom::io {
@@ -37,16 +38,10 @@ fs::path tokenizer_file(const json& tokenizer, const char* name, const fs::path&
   return path;
 }
 
-// A field, or nullptr when it is absent or null (diffusers writes null for "unset").
-const json* present(const json& config, const char* name) {
-  const auto it = config.find(name);
-  return it == config.end() || it->is_null() ? nullptr : &*it;
-}
-
 }  // namespace
 
 std::optional<Prediction> read_prediction_field(const json& config, const char* field, const fs::path& file) {
-  const json* value = present(config, field);
+  const json* value = layout::field(config, field);
   if (!value) return std::nullopt;
   if (*value == "epsilon") return Prediction::epsilon;
   if (*value == "v_prediction") return Prediction::v_prediction;
@@ -55,11 +50,11 @@ std::optional<Prediction> read_prediction_field(const json& config, const char* 
 
 NoiseScheduleConfig read_noise_schedule_fields(const json& config, const fs::path& file) {
   NoiseScheduleConfig out;
-  if (const json* value = present(config, "rescale_betas_zero_snr")) {
+  if (const json* value = layout::field(config, "rescale_betas_zero_snr")) {
     if (!value->is_boolean()) bad_field(file, "rescale_betas_zero_snr", "must be true or false, not " + value->dump());
     out.rescale_betas_zero_snr = value->get<bool>();
   }
-  if (const json* value = present(config, "timestep_spacing")) {
+  if (const json* value = layout::field(config, "timestep_spacing")) {
     if (*value != "leading" && *value != "linspace" && *value != "trailing")
       bad_field(file, "timestep_spacing", "must be \"leading\", \"linspace\" or \"trailing\", not " + value->dump());
     out.timestep_spacing = value->get<std::string>();

@@ -14,6 +14,7 @@
 #include <string>
 
 #include "checks.hpp"
+#include "header.hpp"
 
 namespace darkroom::image {
 namespace {
@@ -142,6 +143,8 @@ struct Decompressor {
   ~Decompressor() { jpeg_destroy_decompress(&cinfo); }
 };
 
+// Reads the markers up to the first scan: the frame header with the size, but no pixel or coefficient
+// buffer, which libjpeg allocates only in jpeg_start_decompress.
 bool read_header(Decompressor* d, std::span<const uint8_t> bytes) {
   if (setjmp(d->err.jump)) return false;
   jpeg_create_decompress(&d->cinfo);
@@ -151,6 +154,17 @@ bool read_header(Decompressor* d, std::span<const uint8_t> bytes) {
   if (jpeg_read_header(&d->cinfo, TRUE) != JPEG_HEADER_OK) ERREXIT(&d->cinfo, JERR_NO_IMAGE);
   d->cinfo.out_color_space = JCS_RGB;  // gray and YCbCr convert; CMYK fails in jpeg_start_decompress
   return true;
+}
+
+std::runtime_error fail(const std::string& problem) { return std::runtime_error("JPEG data: " + problem); }
+
+// Checks the SOI signature, then reads the header (read_header) and returns the image size. libjpeg
+// refuses sides above JPEG_MAX_DIMENSION (65500) there, so both fit an int.
+detail::Size open_jpeg(Decompressor* d, std::span<const uint8_t> bytes) {
+  if (bytes.size() < 3 || bytes[0] != 0xff || bytes[1] != 0xd8 || bytes[2] != 0xff)
+    throw fail("not a JPEG file (it does not start with the JPEG SOI marker)");
+  if (!read_header(d, bytes)) throw fail(d->err.message);
+  return {static_cast<int>(d->cinfo.image_width), static_cast<int>(d->cinfo.image_height)};
 }
 
 bool read_pixels(Decompressor* d, uint8_t* pixels) {
@@ -178,18 +192,17 @@ std::vector<uint8_t> encode_jpeg(const Image& image, int quality) {
   return out;
 }
 
-Image decode_jpeg(std::span<const uint8_t> bytes) {
-  const auto fail = [](const std::string& problem) { return std::runtime_error("JPEG data: " + problem); };
-  if (bytes.size() < 3 || bytes[0] != 0xff || bytes[1] != 0xd8 || bytes[2] != 0xff)
-    throw fail("not a JPEG file (it does not start with the JPEG SOI marker)");
+detail::Size detail::jpeg_size(std::span<const uint8_t> bytes) {
   Decompressor d;
-  if (!read_header(&d, bytes)) throw fail(d.err.message);
-  const auto width = d.cinfo.image_width, height = d.cinfo.image_height;
-  if (width > detail::kMaxSide || height > detail::kMaxSide)
-    throw fail("image size " + std::to_string(width) + "x" + std::to_string(height) + " exceeds the limit of " +
-               std::to_string(detail::kMaxSide) + " per side");
-  Image out{static_cast<int>(width), static_cast<int>(height), 3, {}};
-  out.pixels.resize(3 * static_cast<std::size_t>(width) * height);
+  return open_jpeg(&d, bytes);
+}
+
+Image decode_jpeg(std::span<const uint8_t> bytes, const DecodeLimits& limits) {
+  Decompressor d;
+  const auto size = open_jpeg(&d, bytes);
+  detail::check_size("JPEG data", size, limits);
+  Image out{size.width, size.height, 3, {}};
+  out.pixels.resize(3 * static_cast<std::size_t>(size.width) * size.height);
   if (!read_pixels(&d, out.pixels.data())) throw fail(d.err.message);
   return out;
 }

@@ -11,6 +11,8 @@
 #include <stdexcept>
 #include <string_view>
 
+#include "header.hpp"
+
 namespace darkroom::image {
 namespace {
 
@@ -205,10 +207,11 @@ struct Decoded {
   TextChunks text;
 };
 
-Decoded decode(std::span<const uint8_t> bytes, const std::string& source) {
+// The size is checked from the IHDR bytes before libpng is even created, so an oversized image costs no
+// allocation at all; libpng's own limit (kMaxSide) stays as a second guard.
+Decoded decode(std::span<const uint8_t> bytes, const std::string& source, const DecodeLimits& limits) {
   const auto fail = [&](const std::string& problem) { return std::runtime_error(source + ": " + problem); };
-  if (bytes.size() < 8 || png_sig_cmp(bytes.data(), 0, 8) != 0)
-    throw fail("not a PNG file (it does not start with the PNG signature)");
+  detail::check_size(source, detail::png_size(bytes, source), limits);
 
   Context ctx;
   ctx.in = bytes;
@@ -239,6 +242,10 @@ Decoded decode(std::span<const uint8_t> bytes, const std::string& source) {
   return out;
 }
 
+uint32_t read_be32(const uint8_t* bytes) {
+  return uint32_t{bytes[0]} << 24 | uint32_t{bytes[1]} << 16 | uint32_t{bytes[2]} << 8 | uint32_t{bytes[3]};
+}
+
 std::vector<uint8_t> read_file(const std::filesystem::path& path) {
   const auto fail = [&](const std::string& problem) { return std::runtime_error(path.string() + ": " + problem); };
   std::error_code ec;
@@ -254,6 +261,20 @@ std::vector<uint8_t> read_file(const std::filesystem::path& path) {
 }
 
 }  // namespace
+
+// A PNG starts with its signature and then the IHDR chunk: length 13, "IHDR", width, height (big-endian).
+detail::Size detail::png_size(std::span<const uint8_t> bytes, const std::string& source) {
+  const auto fail = [&](const std::string& problem) { return std::runtime_error(source + ": " + problem); };
+  if (bytes.size() < 8 || png_sig_cmp(bytes.data(), 0, 8) != 0)
+    throw fail("not a PNG file (it does not start with the PNG signature)");
+  if (bytes.size() < 24) throw fail("truncated: the PNG data ends before the image size in its IHDR chunk");
+  if (read_be32(&bytes[8]) != 13 || std::memcmp(&bytes[12], "IHDR", 4) != 0)
+    throw fail("damaged header: the PNG data does not start with a 13-byte IHDR chunk");
+  const uint32_t width = read_be32(&bytes[16]), height = read_be32(&bytes[20]);
+  if (width == 0 || height == 0 || width > PNG_UINT_31_MAX || height > PNG_UINT_31_MAX)
+    throw fail("damaged header: IHDR gives the image size " + std::to_string(width) + "x" + std::to_string(height));
+  return {static_cast<int>(width), static_cast<int>(height)};
+}
 
 std::vector<uint8_t> encode_png(const Image& image, const TextChunks& text_chunks) {
   if (image.channels != 3 && image.channels != 4)
@@ -299,10 +320,12 @@ void write_png(const std::filesystem::path& path, const Image& image, const Text
     throw std::runtime_error(path.string() + ": cannot write: " + std::strerror(errno));
 }
 
-Image read_png(const std::filesystem::path& path) { return decode(read_file(path), path.string()).image; }
+Image read_png(const std::filesystem::path& path) { return decode(read_file(path), path.string(), {}).image; }
 
-Image decode_png(std::span<const uint8_t> bytes) { return decode(bytes, "PNG data").image; }
+Image decode_png(std::span<const uint8_t> bytes, const DecodeLimits& limits) {
+  return decode(bytes, "PNG data", limits).image;
+}
 
-TextChunks read_png_text(const std::filesystem::path& path) { return decode(read_file(path), path.string()).text; }
+TextChunks read_png_text(const std::filesystem::path& path) { return decode(read_file(path), path.string(), {}).text; }
 
 }  // namespace darkroom::image

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "checks.hpp"
+#include "header.hpp"
 
 namespace darkroom::image {
 namespace {
@@ -86,7 +87,7 @@ struct DecoderDeleter {
   void operator()(WebPAnimDecoder* decoder) const { WebPAnimDecoderDelete(decoder); }
 };
 
-// The canvas size of any WebP (still or animated), checked before anything is allocated.
+// The canvas size of any WebP (still or animated) and whether it is animated, from the headers alone.
 WebPBitstreamFeatures read_features(std::span<const uint8_t> bytes) {
   const auto fail = [](const std::string& problem) { return std::runtime_error("WebP data: " + problem); };
   if (bytes.size() < 12 || std::string(bytes.begin(), bytes.begin() + 4) != "RIFF" ||
@@ -95,9 +96,6 @@ WebPBitstreamFeatures read_features(std::span<const uint8_t> bytes) {
   WebPBitstreamFeatures features;
   const auto status = WebPGetFeatures(bytes.data(), bytes.size(), &features);
   if (status != VP8_STATUS_OK) throw fail(status_text(status));
-  if (features.width > detail::kMaxSide || features.height > detail::kMaxSide)
-    throw fail("image size " + std::to_string(features.width) + "x" + std::to_string(features.height) +
-               " exceeds the limit of " + std::to_string(detail::kMaxSide) + " per side");
   return features;
 }
 
@@ -116,8 +114,14 @@ std::vector<uint8_t> encode_webp(const Image& image, int quality) {
   return {memory.writer.mem, memory.writer.mem + memory.writer.size};
 }
 
-Image decode_webp(std::span<const uint8_t> bytes) {
+detail::Size detail::webp_size(std::span<const uint8_t> bytes) {
   const auto features = read_features(bytes);
+  return {features.width, features.height};
+}
+
+Image decode_webp(std::span<const uint8_t> bytes, const DecodeLimits& limits) {
+  const auto features = read_features(bytes);
+  detail::check_size("WebP data", {features.width, features.height}, limits);
   if (features.has_animation) throw std::runtime_error("WebP data: an animation; decode_webp_animation reads it");
   Image out{features.width, features.height, 3, {}};
   out.pixels.resize(3 * static_cast<std::size_t>(features.width) * features.height);
@@ -204,7 +208,7 @@ std::vector<uint8_t> WebpAnimation::finish() {
 
 WebpAnimationData decode_webp_animation(std::span<const uint8_t> bytes) {
   const auto fail = [](const std::string& problem) { return std::runtime_error("WebP data: " + problem); };
-  read_features(bytes);
+  detail::check_size("WebP data", detail::webp_size(bytes), {});
   WebPAnimDecoderOptions options;
   if (!WebPAnimDecoderOptionsInit(&options)) throw std::runtime_error("libwebpdemux version mismatch");
   options.color_mode = MODE_RGBA;  // the only layouts WebPAnimDecoder writes have alpha

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "darkroom/image/image.hpp"
+#include "darkroom/image/probe.hpp"
 
 namespace darkroom::image {
 
@@ -15,7 +16,8 @@ std::vector<uint8_t> encode_jpeg(const Image& image, int quality = 85);
 
 // Decodes a baseline or progressive JPEG (gray or YCbCr) to RGB8. Damaged data is an error, not a partly
 // gray image: every libjpeg warning (a truncated file, corrupt entropy data) throws std::runtime_error, as do
-// a side above 16384, more than 500 progressive scans and CMYK files.
-Image decode_jpeg(std::span<const uint8_t> bytes);
+// a size beyond `limits` or a side above 16384 (refused before any pixel is allocated), more than 500
+// progressive scans and CMYK files.
+Image decode_jpeg(std::span<const uint8_t> bytes, const DecodeLimits& limits = {});
 
 }  // namespace darkroom::image

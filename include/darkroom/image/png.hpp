@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "darkroom/image/image.hpp"
+#include "darkroom/image/probe.hpp"
 
 namespace darkroom::image {
 
@@ -24,9 +25,9 @@ void write_png(const std::filesystem::path& path, const Image& image, const Text
 
 // Decodes any 8- or 16-bit PNG (gray, gray+alpha, palette, RGB, RGBA, interlaced) to RGB8: 16-bit samples
 // are rounded to 8 bits and alpha is dropped. Damaged or hostile data throws std::runtime_error naming the
-// file (or "PNG data") and the problem.
+// file (or "PNG data") and the problem; so does a size beyond `limits`, refused before any pixel is allocated.
 Image read_png(const std::filesystem::path& path);
-Image decode_png(std::span<const uint8_t> bytes);
+Image decode_png(std::span<const uint8_t> bytes, const DecodeLimits& limits = {});
 // The tEXt, zTXt and iTXt chunks of a PNG file, converted to UTF-8, in file order.
 TextChunks read_png_text(const std::filesystem::path& path);
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "darkroom/image/image.hpp"
+#include "darkroom/image/probe.hpp"
 
 namespace darkroom::image {
 
@@ -16,8 +17,9 @@ namespace darkroom::image {
 std::vector<uint8_t> encode_webp(const Image& image, int quality = 80);
 
 // Decodes a still WebP (lossy or lossless) to RGB8, alpha dropped, as decode_png does. Damaged or
-// truncated data and animated files throw std::runtime_error.
-Image decode_webp(std::span<const uint8_t> bytes);
+// truncated data, animated files and a size beyond `limits` (refused before any pixel is allocated) throw
+// std::runtime_error.
+Image decode_webp(std::span<const uint8_t> bytes, const DecodeLimits& limits = {});
 
 // An animated WebP built frame by frame (libwebpmux's WebPAnimEncoder), looping forever. Frames are RGB or
 // RGBA images of the canvas size, encoded as encode_webp would at `quality`; the encoder stores only

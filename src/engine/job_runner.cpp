@@ -79,6 +79,7 @@ void JobRunner::generate() {
 
   generation_ = request.generation;
   pipeline::use_model_defaults(generation_, pipeline::model_defaults(model_->pipeline->source()));
+  if (request.init_image) generation_.init_image = decode_init_image(*request.init_image);
   pipeline::validate(generation_, core_.options.limits, model_->pipeline->latent_scale());
   preview::validate(request.preview);
   start_previews();
@@ -86,6 +87,7 @@ void JobRunner::generate() {
   pipeline::GenerationObserver observer;
   observer.on_phase = [this](pipeline::Phase phase) { on_phase(phase); };
   observer.on_step = [this](const sampling::StepInfo& info) { on_step(info); };
+  observer.interrupt = [this] { check_cancelled(); };
   auto result = model_->pipeline->generate(generation_, observer);
   model_->record_decode(generation_, result.timings.decode_s);
   if (worker_) worker_->finish();  // the last step's preview comes before `completed`
@@ -99,6 +101,14 @@ void JobRunner::generate() {
   completed.timings["decoding"] = result.timings.decode_s;
   completed.timings["total"] = seconds(job_.submitted_at());
   job_.emit(std::move(completed));
+}
+
+image::Image JobRunner::decode_init_image(const EncodedImage& encoded) const {
+  try {
+    return image::decode(encoded.bytes, image::DecodeLimits{generation_.width, generation_.height});
+  } catch (const std::exception& e) {
+    throw Failure{"invalid_request", std::string("init_image: ") + e.what()};
+  }
 }
 
 void JobRunner::start_previews() {

@@ -26,6 +26,8 @@ class JobRunner {
   void on_phase(pipeline::Phase phase);
   void on_step(const sampling::StepInfo& info);
   void start_previews();  // previews_ (and worker_) when the request asks and the model can
+  // The request's encoded start image, no larger than the requested size (throws Failure otherwise).
+  image::Image decode_init_image(const EncodedImage& encoded) const;
   double seconds(Clock::time_point since) const;
 
   Job& job_;

@@ -1,6 +1,7 @@
 #include "preview_worker.hpp"
 
 #include "darkroom/image/resize.hpp"
+#include "darkroom/models/interruption.hpp"
 #include "darkroom/preview/preview_image.hpp"
 
 namespace darkroom::engine {
@@ -47,6 +48,7 @@ void PreviewWorker::stop(bool drop_pending) {
     stopping_ = true;
     if (drop_pending) pending_.reset();
   }
+  abandoned_ = drop_pending;
   wake_.notify_one();
   if (thread_.joinable()) thread_.join();
 }
@@ -54,6 +56,11 @@ void PreviewWorker::stop(bool drop_pending) {
 void PreviewWorker::run() {
   // Grad mode is per thread: the generating thread's NoGradGuard does not reach here.
   torch::NoGradGuard no_grad;
+  // An abandoned job (cancelled, failed) does not wait for a VAE decode that can take seconds at size.
+  struct Abandoned {};
+  const models::InterruptionScope interruptible([this] {
+    if (abandoned_) throw Abandoned{};
+  });
   for (;;) {
     std::unique_lock lock(mutex_);
     wake_.wait(lock, [&] { return pending_ || stopping_; });
@@ -61,7 +68,11 @@ void PreviewWorker::run() {
     PreviewSnapshot snapshot = std::move(*pending_);
     pending_.reset();
     lock.unlock();
-    maker_.make(snapshot);
+    try {
+      maker_.make(snapshot);
+    } catch (const Abandoned&) {
+      return;
+    }
   }
 }
 

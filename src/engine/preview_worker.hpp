@@ -4,6 +4,7 @@
 // loop: while it decodes, the snapshot waiting behind it is replaced by each newer one (newest wins).
 #include <torch/torch.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <functional>
 #include <memory>
@@ -64,6 +65,7 @@ class PreviewWorker {
   std::condition_variable wake_;
   std::optional<PreviewSnapshot> pending_;
   bool stopping_ = false;
+  std::atomic<bool> abandoned_{false};  // read by the decode in progress, at its interruption points
   std::thread thread_;
 };
 

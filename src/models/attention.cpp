@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "darkroom/models/interruption.hpp"
+
 namespace darkroom::models {
 
 namespace nn = torch::nn;
@@ -34,6 +36,7 @@ torch::Tensor scaled_dot_product(const torch::Tensor& q, const torch::Tensor& k,
   if (rows == n) return torch::bmm(torch::bmm(q, kt).softmax(-1), v);
   auto out = torch::empty({bh, n, v.size(2)}, q.options());
   for (int64_t start = 0; start < n; start += rows) {
+    interruption_point();
     const int64_t len = std::min(rows, n - start);
     out.narrow(1, start, len).copy_(torch::bmm(torch::bmm(q.narrow(1, start, len), kt).softmax(-1), v));
   }
@@ -106,8 +109,11 @@ BasicTransformerBlockImpl::BasicTransformerBlockImpl(int64_t dim, int64_t heads,
 }
 
 torch::Tensor BasicTransformerBlockImpl::forward(const torch::Tensor& x, const torch::Tensor& context) {
+  interruption_point();
   auto h = attn1(norm1(x)).add_(x);
+  interruption_point();
   h = attn2(norm2(h), context).add_(h);
+  interruption_point();
   return ff(norm3(h)).add_(h);
 }
 

@@ -2,6 +2,8 @@
 
 #include <stdexcept>
 
+#include "darkroom/models/interruption.hpp"
+
 namespace darkroom::models {
 
 namespace nn = torch::nn;
@@ -19,11 +21,13 @@ ResnetBlock2DImpl::ResnetBlock2DImpl(int64_t in_channels, int64_t out_channels, 
 
 torch::Tensor ResnetBlock2DImpl::forward(const torch::Tensor& x, const torch::Tensor& temb) {
   // Every intermediate below is freshly allocated, so the activations and sums can work in place.
+  interruption_point();
   auto h = conv1(silu_inplace(norm1(x)));
   if (time_emb_proj) {
     if (!temb.defined()) throw std::invalid_argument("ResnetBlock2D: this block needs a time embedding");
     h.add_(time_emb_proj(torch::silu(temb)).unsqueeze(-1).unsqueeze(-1));
   }
+  interruption_point();
   h = conv2(silu_inplace(norm2(h)));
   return h.add_(conv_shortcut ? conv_shortcut(x) : x);
 }
@@ -33,6 +37,7 @@ Downsample2DImpl::Downsample2DImpl(int64_t channels, int64_t padding) : padding_
 }
 
 torch::Tensor Downsample2DImpl::forward(const torch::Tensor& x) {
+  interruption_point();
   if (padding_ == 0) return conv(torch::constant_pad_nd(x, {0, 1, 0, 1}, 0));
   return conv(x);
 }
@@ -42,6 +47,7 @@ Upsample2DImpl::Upsample2DImpl(int64_t channels) {
 }
 
 torch::Tensor Upsample2DImpl::forward(const torch::Tensor& x, std::optional<std::vector<int64_t>> output_size) {
+  interruption_point();
   const std::vector<int64_t> size = output_size ? *output_size : std::vector<int64_t>{2 * x.size(2), 2 * x.size(3)};
   return conv(at::upsample_nearest2d(x, size));
 }

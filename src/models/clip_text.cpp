@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "darkroom/models/interruption.hpp"
 #include "darkroom/models/weights.hpp"
 
 namespace darkroom::models {
@@ -109,6 +110,7 @@ ClipTextOutput ClipTextModelImpl::forward(const torch::Tensor& input_ids) {
   ClipTextOutput out;
   out.hidden_states.push_back(h);
   for (auto& layer : text_model->encoder->layers) {
+    interruption_point();
     h = layer(h, causal_mask);
     out.hidden_states.push_back(h);
   }

@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "darkroom/models/interruption.hpp"
 #include "darkroom/models/weights.hpp"
 
 namespace darkroom::models {
@@ -206,6 +207,7 @@ torch::Tensor UNet2DConditionModelImpl::forward(const torch::Tensor& sample, con
     x = block.forward(x, emb, context, skips, std::move(upsample_size));
     record(taps, indexed("up_blocks", i), x);
   }
+  interruption_point();
   return conv_out(silu_inplace(conv_norm_out(x)));
 }
 

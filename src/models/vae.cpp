@@ -4,6 +4,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "darkroom/models/interruption.hpp"
 #include "darkroom/models/weights.hpp"
 
 namespace darkroom::models {
@@ -105,6 +106,7 @@ torch::Tensor VaeEncoderImpl::forward(const torch::Tensor& image, ActivationTaps
   }
   x = mid_block(x);
   record(taps, "encoder_mid_block", x);
+  interruption_point();
   return conv_out(silu_inplace(conv_norm_out(x)));
 }
 
@@ -128,6 +130,7 @@ torch::Tensor VaeDecoderImpl::forward(const torch::Tensor& z, ActivationTaps* ta
     x = up_blocks->at<UpDecoderBlock2DImpl>(i).forward(x);
     record(taps, indexed("decoder_up_blocks", i), x);
   }
+  interruption_point();
   return conv_out(silu_inplace(conv_norm_out(x)));
 }
 

@@ -6,6 +6,7 @@
 #include <random>
 
 #include "darkroom/models/clip_text.hpp"
+#include "darkroom/models/interruption.hpp"
 #include "darkroom/models/unet.hpp"
 #include "darkroom/models/vae.hpp"
 #include "darkroom/text/clip_tokenizer.hpp"
@@ -130,6 +131,8 @@ torch::Tensor StableDiffusion::encode_image_mean(const torch::Tensor& image01) c
 
 GenerationResult StableDiffusion::generate(const GenerationRequest& asked, const GenerationObserver& observer) const {
   torch::NoGradGuard no_grad;
+  std::optional<models::InterruptionScope> interruptible;
+  if (observer.interrupt) interruptible.emplace(observer.interrupt);
   GenerationRequest request = asked;
   use_model_defaults(request, model_defaults(impl_->source));
   const int scale = latent_scale();

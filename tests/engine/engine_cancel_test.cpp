@@ -189,5 +189,45 @@ TEST(EngineShutdown, FromInsideAPushCallback) {
   expect_cancelled(*job, "shutdown");
 }
 
+// A 1024x1024 step of the tiny model takes minutes, a 512x512 decode long enough to catch: a cancel (or a
+// shutdown) reaches inside either, at the next block boundary, instead of waiting for it to end.
+class EngineCancelInside : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(EngineCancelInside, AStepOrTheDecode) {
+  const std::string phase = GetParam();
+  Engine engine(tiny_options());
+  auto request = tiny_request(1);
+  request.generation.width = request.generation.height = phase == "denoising" ? 1024 : 512;
+  auto job = engine.submit(request);
+  auto sub = job->subscribe();
+  for (const Event& e : sub)
+    if (auto p = e.as<PhaseChanged>(); p && p->phase == phase) break;
+  const auto before = Clock::now();
+  job->cancel();
+  job->wait();
+  const double latency = std::chrono::duration<double>(Clock::now() - before).count();
+  expect_cancelled(*job, "requested");
+  if (phase == "denoising") EXPECT_TRUE(bodies<Progress>(all_events(*job)).empty()) << "the step in flight stopped";
+  std::cout << "cancel inside " << phase << " at " << request.generation.width << "x" << request.generation.height
+            << ": " << latency * 1e3 << " ms\n";
+  EXPECT_LT(latency, 2.0);  // one block of the tiny model; generous for a loaded 2-core host
+}
+
+INSTANTIATE_TEST_SUITE_P(Phases, EngineCancelInside, ::testing::Values("denoising", "decoding"));
+
+TEST(EngineCancel, ShutdownReachesInsideAStep) {
+  Engine engine(tiny_options());
+  auto request = tiny_request(1);
+  request.generation.width = request.generation.height = 1024;
+  auto job = engine.submit(request);
+  auto sub = job->subscribe();
+  for (const Event& e : sub)
+    if (auto p = e.as<PhaseChanged>(); p && p->phase == "denoising") break;
+  const auto before = Clock::now();
+  engine.shutdown();  // joins the workers
+  EXPECT_LT(std::chrono::duration<double>(Clock::now() - before).count(), 2.0);
+  expect_cancelled(*job, "shutdown");
+}
+
 }  // namespace
 }  // namespace darkroom::engine::testing

@@ -11,15 +11,26 @@
 #include <string_view>
 
 #include "darkroom/engine/subscription.hpp"
+#include "darkroom/image/probe.hpp"
 #include "darkroom/pipeline/request.hpp"
 #include "darkroom/preview/options.hpp"
 
 namespace darkroom::engine {
 
+// An image as a client sent it (PNG, JPEG or WebP), with what its header says.
+struct EncodedImage {
+  image::ImageInfo info;
+  std::vector<uint8_t> bytes;
+};
+
 struct JobRequest {
   std::string model;  // what EngineOptions' loader takes: a path by default, an id in a server
   pipeline::GenerationRequest generation;
   preview::PreviewOptions preview;
+  // img2img from a client: the start image still encoded. The worker that runs the job decodes it into
+  // generation.init_image (refusing any size but the request's), so decoding never holds up the thread
+  // that accepted the request; its header was checked against the request before the job was queued.
+  std::optional<EncodedImage> init_image;
 };
 
 enum class JobState { queued, running, completed, failed, cancelled };
@@ -41,8 +52,9 @@ class Job {
   bool finished() const;                             // completed, failed or cancelled: the terminal event is in the log
   int position() const { return position_.load(); }  // 1 = next in line; 0 when not queued
 
-  // Cancels the job: a queued job ends at once, a running one within one denoising step, both with a
-  // `cancelled` event; a finished job is left as it is. Any thread, inside a callback, any number of times.
+  // Cancels the job: a queued job ends at once, a running one at its next interruption point (between the
+  // blocks of a model pass, models/interruption.hpp), both with a `cancelled` event; a finished job is
+  // left as it is. Any thread, inside a callback, any number of times.
   void cancel();
 
   // Events after after_seq (0: from the first). Any number of subscribers, each at its own pace.

@@ -28,10 +28,14 @@ enum class Phase { loading_model, encoding_prompt, denoising, decoding };
 std::string_view phase_name(Phase phase);
 
 // Hooks into one generation. on_step runs on the generating thread after every sampler step; it may
-// throw to stop the generation (the exception propagates out of generate()).
+// throw to stop the generation (the exception propagates out of generate()). interrupt runs far more
+// often, between the layers and blocks of every model pass (text encoder, UNet, VAE; see
+// models::interruption_point), so a stop request is honoured within a fraction of a step; it throws to
+// stop, and must be cheap.
 struct GenerationObserver {
   std::function<void(Phase)> on_phase;
   sampling::StepCallback on_step;
+  std::function<void()> interrupt;
 };
 
 struct Timings {

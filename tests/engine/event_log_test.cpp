@@ -3,17 +3,20 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
 
 #include "darkroom/engine/subscription.hpp"
 #include "darkroom/preview/preview_image.hpp"
+#include "support/wait.hpp"
 
 namespace darkroom::engine {
 namespace {
 
 using namespace std::chrono_literals;
+using darkroom::testing::wait_until;
 
 std::shared_ptr<const preview::PreviewImage> picture(int side) {
   image::Image rgb{side, side, 3, std::vector<uint8_t>(static_cast<std::size_t>(side) * side * 3, 128)};
@@ -107,13 +110,23 @@ TEST(EventLog, ListenersHearEveryAppendUntilReset) {
   EXPECT_EQ(heard, 2);
 }
 
+// The log owns its listeners' callbacks; a handle only names its registration (it holds the listener set
+// weakly). So destroying the log releases the callbacks, and what they captured, while a handle lives on,
+// and resetting that handle afterwards neither touches the destroyed log nor calls the callback.
 TEST(EventLog, AListeningHandleMayOutliveItsLog) {
+  const auto calls = std::make_shared<int>(0);  // its use_count tells who holds the callback
   Listening listening;
   {
     MemoryEventLog log;
-    listening = log.listen([] {});
+    listening = log.listen([calls] { ++*calls; });
+    EXPECT_EQ(calls.use_count(), 2);  // this test's, and the log's copy of the callback
+    log.append(progress(1));
+    EXPECT_EQ(*calls, 1);
   }
-  listening.reset();  // must not touch the destroyed log
+  EXPECT_EQ(calls.use_count(), 1);  // the log released the callback, though the handle lives
+  listening.reset();                // must not touch the destroyed log
+  EXPECT_EQ(*calls, 1);
+  EXPECT_EQ(calls.use_count(), 1);
 }
 
 // Event times count from the log's origin, which is what a job reports as its submission time: events of
@@ -334,9 +347,11 @@ TEST(PushSubscription, DestroyingTheHandleInsideTheCallbackIsSafe) {
     });
   }
   log->append(Started{});
-  for (int i = 0; i < 200 && !destroyed; ++i) std::this_thread::sleep_for(5ms);
+  EXPECT_TRUE(wait_until([&] { return destroyed.load(); }, 10s, 5ms)) << "the callback never ran";
   { std::lock_guard lock(mutex); }  // the callback has left its critical section
   log->append(progress(1));
+  // A measurement of time, not a wait for a condition: a delivery of this event would come within it, and
+  // none must.
   std::this_thread::sleep_for(20ms);
   EXPECT_TRUE(destroyed);
   EXPECT_EQ(calls.load(), 1);

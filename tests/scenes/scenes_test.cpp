@@ -4,6 +4,8 @@
 #include <chrono>
 #include <cstdio>
 #include <stdexcept>
+#include <string>
+#include <utility>
 
 #include "darkroom/scenes/adherence.hpp"
 #include "darkroom/scenes/caption.hpp"
@@ -324,9 +326,44 @@ TEST(Scenes, MeasureReportsWhatItSees) {
   EXPECT_FALSE(adherence.colour_ok);
   EXPECT_FALSE(adherence.count_ok);
 
-  for (auto [w, h] : {std::pair{1, 1}, {2, 2}, {1, 64}, {64, 3}}) {  // degenerate sizes measure, without crashing
-    const auto tiny = measure(render(scene_for_seed(3), w, h), *parse_prompt("a red square"));
-    EXPECT_GE(tiny.count, 0);
+  // Degenerate sizes measure without crashing, and what they report holds together: objects are blobs of at
+  // least 4 pixels (so one pixel holds none), inside the image, largest first; the verdicts follow from
+  // them; and measuring the same pixels again gives the same answer. (This scene shows no object at the
+  // degenerate sizes; at 16x16 it shows one, which the object checks then see.)
+  const auto red_square = *parse_prompt("a red square");
+  for (auto [w, h] : {std::pair{1, 1}, {2, 2}, {1, 64}, {64, 3}, {16, 16}}) {
+    SCOPED_TRACE(std::to_string(w) + "x" + std::to_string(h));
+    const auto pixels = render(scene_for_seed(3), w, h);
+    const auto tiny = measure(pixels, red_square);
+    ASSERT_EQ(tiny.count, static_cast<int>(tiny.objects.size()));
+    EXPECT_LE(tiny.count * 4, w * h);
+    int area = 0;
+    for (std::size_t i = 0; i < tiny.objects.size(); ++i) {
+      const auto& object = tiny.objects[i];
+      EXPECT_GE(object.area, 4);
+      if (i > 0) {
+        EXPECT_LE(object.area, tiny.objects[i - 1].area);
+      }
+      EXPECT_GT(object.x, 0.0);
+      EXPECT_LT(object.x, 1.0);
+      EXPECT_GT(object.y, 0.0);
+      EXPECT_LT(object.y, 1.0);
+      area += object.area;
+    }
+    EXPECT_LE(area, w * h);
+    EXPECT_EQ(tiny.dominant_colour.has_value(), tiny.count > 0);
+    EXPECT_EQ(tiny.region.has_value(), tiny.count > 0);
+    EXPECT_EQ(tiny.count_ok, tiny.count == 1);
+    if (tiny.count == 0) {
+      EXPECT_FALSE(tiny.colour_ok);
+    }
+    const auto again = measure(pixels, red_square);
+    EXPECT_EQ(again.count, tiny.count);
+    EXPECT_EQ(again.dominant_colour, tiny.dominant_colour);
+    EXPECT_EQ(again.region, tiny.region);
+    EXPECT_EQ(again.colour_ok, tiny.colour_ok);
+    EXPECT_EQ(again.position_ok, tiny.position_ok);
+    EXPECT_EQ(again.count_ok, tiny.count_ok);
   }
   image::Image bad;
   EXPECT_THROW(measure(bad, *parse_prompt("a red square")), std::invalid_argument);

@@ -8,6 +8,7 @@
 #include "darkroom/image/png.hpp"
 #include "darkroom/server/base64.hpp"
 #include "server_fixture.hpp"
+#include "support/wait.hpp"
 
 namespace darkroom::server::testing {
 namespace {
@@ -15,6 +16,7 @@ namespace {
 using namespace std::chrono_literals;
 using nlohmann::json;
 namespace http = boost::beast::http;
+using darkroom::testing::wait_until;
 
 json txt2img_request(int steps) {
   return {{"prompt", "a red circle"}, {"negative_prompt", "blur"}, {"width", 64}, {"height", 64}, {"steps", steps},
@@ -104,17 +106,19 @@ TEST(A1111, ProgressShowsThePreviewAndInterruptCancels) {
     generated = post_json(port, "/sdapi/v1/txt2img", body);
     answered = true;
   });
+  // Polled until it shows a preview, or the call answered (too early: the assertions below say how).
   json progress;
-  const auto deadline = std::chrono::steady_clock::now() + 120s;
-  while (!answered && std::chrono::steady_clock::now() < deadline) {
-    progress = get(port, "/sdapi/v1/progress?skip_current_image=false").json();
-    if (!progress.at("current_image").is_null()) break;
-    std::this_thread::sleep_for(20ms);
-  }
+  const bool watched = wait_until(
+      [&] {
+        progress = get(port, "/sdapi/v1/progress?skip_current_image=false").json();
+        return answered || !progress.at("current_image").is_null();
+      },
+      120s, 20ms);
   const auto without_image = get(port, "/sdapi/v1/progress?skip_current_image=true").json();
   const auto bad_flag = get(port, "/sdapi/v1/progress?skip_current_image=maybe");
   const auto interrupted = request(port, http::verb::post, "/sdapi/v1/interrupt");
   caller.join();
+  ASSERT_TRUE(watched) << "neither a preview nor the txt2img answer within 120 s: " << progress.dump();
   EXPECT_EQ(interrupted.status, 200u);
 
   ASSERT_TRUE(progress.at("current_image").is_string()) << progress.dump() << "\n" << generated.body.substr(0, 500);
@@ -152,15 +156,18 @@ TEST(A1111, APreviewPeriodOfZeroShowsNoPreviews) {
     answered = true;
   });
   int step = 0;
-  const auto deadline = std::chrono::steady_clock::now() + 120s;
-  while (!answered && step < 20 && std::chrono::steady_clock::now() < deadline) {
-    const auto progress = get(port, "/sdapi/v1/progress").json();
-    EXPECT_EQ(progress.at("current_image"), nullptr);
-    step = progress.at("state").at("sampling_step").get<int>();
-    std::this_thread::sleep_for(5ms);
-  }
+  const bool watched = wait_until(
+      [&] {
+        if (answered) return true;  // too early: the assertions below say how
+        const auto progress = get(port, "/sdapi/v1/progress").json();
+        EXPECT_EQ(progress.at("current_image"), nullptr);
+        step = progress.at("state").at("sampling_step").get<int>();
+        return step >= 20;
+      },
+      120s, 5ms);
   EXPECT_EQ(request(port, http::verb::post, "/sdapi/v1/interrupt").status, 200u);
   caller.join();
+  EXPECT_TRUE(watched) << "neither step 20 nor the txt2img answer within 120 s";
   EXPECT_GE(step, 20);
   ASSERT_EQ(generated.status, 200u) << generated.body;
   EXPECT_TRUE(generated.json().at("images").empty());  // interrupted

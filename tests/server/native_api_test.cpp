@@ -2,18 +2,22 @@
 // cancel, queue limits, auth, CORS, metrics and shutdown, against a real server and the tiny model.
 #include <gtest/gtest.h>
 
+#include <memory>
+#include <string>
 #include <thread>
 
 #include "darkroom/image/png.hpp"
 #include "darkroom/server/msgpack_frame.hpp"
 #include "darkroom/server/sse.hpp"
 #include "server_fixture.hpp"
+#include "support/wait.hpp"
 
 namespace darkroom::server::testing {
 namespace {
 
 using namespace std::chrono_literals;
 namespace http = boost::beast::http;
+using darkroom::testing::wait_until;
 
 std::vector<SseEvent> sse_events(const std::string& body) {
   SseParser parser;
@@ -24,6 +28,17 @@ std::string submit(uint16_t port, const nlohmann::json& body) {
   const auto reply = post_json(port, "/v1/jobs", body);
   EXPECT_EQ(reply.status, 202u) << reply.body;
   return reply.json().at("id").get<std::string>();
+}
+
+// Whether GET /metrics has this exact sample line, name and value: "darkroom_streams_connected 1".
+bool has_metric_line(uint16_t port, const std::string& line) {
+  return get(port, "/metrics").body.find("\n" + line + "\n") != std::string::npos;
+}
+
+// GET /v1/jobs/{id} says it is running, and with `with_progress`, that it has done a step.
+bool job_running(uint16_t port, const std::string& id, bool with_progress = false) {
+  const auto status = get(port, "/v1/jobs/" + id).json();
+  return status.at("state") == "running" && (!with_progress || !status.at("progress").is_null());
 }
 
 TEST(NativeApi, HealthAndCapabilities) {
@@ -194,7 +209,8 @@ TEST(NativeApi, GenerateStreamsMsgpackFrames) {
 TEST(NativeApi, CancelARunningJob) {
   TestServer server;
   const auto id = submit(server.port(), tiny_request(1000));
-  std::this_thread::sleep_for(200ms);
+  ASSERT_TRUE(wait_until([&] { return job_running(server.port(), id, true); }))
+      << "the job never ran a step: " << get(server.port(), "/v1/jobs/" + id).body;
   const auto cancel = request(server.port(), http::verb::delete_, "/v1/jobs/" + id);
   EXPECT_EQ(cancel.status, 202u);
   const auto events = sse_events(get(server.port(), "/v1/jobs/" + id + "/events").body);
@@ -264,9 +280,11 @@ TEST(NativeApi, StopEndsOpenStreamsWithATerminalEvent) {
   const auto id = submit(port, tiny_request(1000));
   std::string body;
   std::thread reader([&] { body = get(port, "/v1/jobs/" + id + "/events").body; });
-  std::this_thread::sleep_for(300ms);
+  const bool streaming =
+      wait_until([&] { return has_metric_line(port, "darkroom_streams_connected 1") && job_running(port, id); });
   server.reset();  // stop(): the job is cancelled and the stream gets its terminal event before the end
   reader.join();
+  ASSERT_TRUE(streaming) << "the job never ran with its stream connected; the stream read:\n" << body;
   const auto events = sse_events(body);
   ASSERT_FALSE(events.empty());
   EXPECT_EQ(events.back().event, "cancelled");

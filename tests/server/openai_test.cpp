@@ -7,6 +7,8 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/write.hpp>
 
+#include <memory>
+#include <string>
 #include <thread>
 
 #include "darkroom/image/jpeg.hpp"
@@ -15,6 +17,7 @@
 #include "darkroom/server/base64.hpp"
 #include "darkroom/server/sse.hpp"
 #include "server_fixture.hpp"
+#include "support/wait.hpp"
 
 namespace darkroom::server::testing {
 namespace {
@@ -22,6 +25,7 @@ namespace {
 using namespace std::chrono_literals;
 using nlohmann::json;
 namespace http = boost::beast::http;
+using darkroom::testing::wait_until;
 
 constexpr auto kGenerations = "/v1/images/generations";
 
@@ -31,6 +35,13 @@ json openai_request(json extra = json::object()) {
   body.update(extra);
   return body;
 }
+
+// Whether GET /metrics has this exact sample line, name and value: "darkroom_streams_connected 1".
+bool has_metric_line(uint16_t port, const std::string& line) {
+  return get(port, "/metrics").body.find("\n" + line + "\n") != std::string::npos;
+}
+
+int running_jobs(uint16_t port) { return get(port, "/health").json().at("running").get<int>(); }
 
 image::Image decode_b64(const json& b64, image::Format format) {
   const auto bytes = base64::decode(b64.get<std::string>());
@@ -190,9 +201,12 @@ TEST(OpenAiImages, AStreamCutShortEndsWithAnErrorEvent) {
   std::string body;
   // 256x256 keeps the tiny model busy for seconds (20 steps; attention over 1024 latent pixels).
   std::thread reader([&] { body = post_json(port, kGenerations, openai_request({{"stream", true}, {"size", "256x256"}})).body; });
-  std::this_thread::sleep_for(300ms);
+  // The stop comes once the job runs and its stream has started, so that it is the stream the stop cuts short.
+  const bool streaming =
+      wait_until([&] { return running_jobs(port) == 1 && has_metric_line(port, "darkroom_streams_connected 1"); });
   server.reset();
   reader.join();
+  ASSERT_TRUE(streaming) << "the job never ran with its stream connected; the stream read:\n" << body;
   SseParser parser;
   const auto events = parser.feed(body);
   ASSERT_FALSE(events.empty()) << body;
@@ -213,18 +227,16 @@ TEST(OpenAiImages, AClientThatLeavesCancelsItsJob) {
     boost::asio::io_context io;
     boost::asio::ip::tcp::socket socket(io);
     socket.connect({boost::asio::ip::make_address("127.0.0.1"), server.port()});
-    const std::string head = "POST /v1/images/generations HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+    const std::string head = "POST /v1/images/generations HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
                              "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n";
     boost::asio::write(socket, boost::asio::buffer(head + body));
-    const auto deadline = std::chrono::steady_clock::now() + 5s;
-    while (get(server.port(), "/health").json().at("running") == 0 && std::chrono::steady_clock::now() < deadline)
-      std::this_thread::sleep_for(10ms);
-    ASSERT_EQ(get(server.port(), "/health").json().at("running"), 1);
+    ASSERT_TRUE(wait_until([&] { return running_jobs(server.port()) == 1; })) << "the job never started";
   }  // the client closes the connection
-  const auto deadline = std::chrono::steady_clock::now() + 5s;
-  while (get(server.port(), "/health").json().at("running") != 0 && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(10ms);
-  EXPECT_EQ(get(server.port(), "/health").json().at("running"), 0);
+  // 5 s, as before, and no longer: a job that finishes on its own leaves "running" 0 too, so a deadline past
+  // the job's own run time would pass without any cancel.
+  EXPECT_TRUE(wait_until([&] { return running_jobs(server.port()) == 0; }, 5s))
+      << "the job still runs 5 s after its client left";
+  EXPECT_EQ(running_jobs(server.port()), 0);
 }
 
 }  // namespace

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import { collectEvents } from './lib/event_source.js';
-import { longRequest, requestJson, serverPerFile, sleep, sseRecords, tinyRequest, waitForJob } from './lib/server.js';
+import { longRequest, metric, requestJson, serverPerFile, sleep, sseRecords, tinyRequest, waitFor, waitForJob } from './lib/server.js';
 
 const server = serverPerFile(['--workers', '1']);
 
@@ -26,7 +26,9 @@ test('DELETE a queued job, then the running one: both streams end with cancelled
 
   const runningStream = collectEvents(server.base + running.events_url);
   const queuedStream = collectEvents(server.base + queued.events_url);
-  await sleep(200);  // both streams open and idle
+  // Both streams connected (the running one streaming, the queued one idle) before anything is cancelled.
+  await waitFor(async () => (await metric(server.base, 'darkroom_streams_connected')) === 2, 10000,
+    'both event streams to be connected (darkroom_streams_connected 2)');
 
   const deleted = await cancel(queued.id);
   assert.equal(deleted.res.status, 202);
@@ -79,10 +81,12 @@ async function streamThenDrop(fields, events) {
 test('a dropped stream: the job survives the grace period, a resume extends it, then it is cancelled', async () => {
   const jobId = await streamThenDrop({}, 6);
   const dropped = Date.now();
+  // A measurement of time, not a wait for a condition: 500 ms after the drop, the job must still run.
   await sleep(500);
   assert.equal((await requestJson(server.base, 'GET', `/v1/jobs/${jobId}`)).body.state, 'running', 'still running after the drop');
 
   // A client comes back within the grace period and watches for 2.5 s: the job keeps running throughout.
+  // A measurement of time too: the client comes back 1 s after the drop, halfway through the 2 s grace.
   await sleep(500);
   const watcher = collectEvents(`${server.base}/v1/jobs/${jobId}/events?after=0`, { stopAfter: () => Date.now() - dropped > 3500 });
   const watched = await watcher;
@@ -91,6 +95,7 @@ test('a dropped stream: the job survives the grace period, a resume extends it, 
 
   // Nobody watches any more: cancelled once the grace period (2 s) has passed, not before.
   const left = Date.now();
+  // A measurement of time, not a wait for a condition: 1 s into the 2 s grace, the job must still run.
   await sleep(1000);
   assert.equal((await requestJson(server.base, 'GET', `/v1/jobs/${jobId}`)).body.state, 'running');
   const status = await waitForJob(server.base, jobId, (s) => s.state !== 'running', 5000);

@@ -118,15 +118,38 @@ export async function requestJson(base, method, url, json, headers = {}) {
   return { res, body: text ? JSON.parse(text) : null };
 }
 
-// Polls GET /v1/jobs/{id} until predicate(status) holds; returns that status (throws after timeoutMs).
-export async function waitForJob(base, id, predicate, timeoutMs = 10000) {
-  const start = Date.now();
+// Waiting for a condition with a deadline, instead of sleeping a guessed time before acting: polls the async
+// predicate every 50 ms until it returns something truthy, and resolves to that. Throws once timeoutMs has
+// passed (the predicate is tried once more at the deadline), naming `what` was awaited; `what` may be a
+// function, called then, to describe the last state seen.
+export async function waitFor(predicate, timeoutMs = 10000, what = 'a condition') {
+  const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const { body } = await requestJson(base, 'GET', `/v1/jobs/${id}`);
-    if (predicate(body)) return body;
-    if (Date.now() - start > timeoutMs) throw new Error(`job ${id} never reached the expected state; last: ${JSON.stringify(body)}`);
+    const value = await predicate();
+    if (value) return value;
+    if (Date.now() >= deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${typeof what === 'function' ? what() : what}`);
+    }
     await sleep(50);
   }
+}
+
+// Polls GET /v1/jobs/{id} until predicate(status) holds; returns that status (throws after timeoutMs).
+export async function waitForJob(base, id, predicate, timeoutMs = 10000) {
+  let last;
+  return waitFor(async () => {
+    const { body } = await requestJson(base, 'GET', `/v1/jobs/${id}`);
+    last = body;
+    return predicate(body) ? body : null;
+  }, timeoutMs, () => `job ${id} to reach the expected state; last: ${JSON.stringify(last)}`);
+}
+
+// The value of an unlabelled sample in GET /metrics (e.g. darkroom_streams_connected), or NaN when absent.
+export async function metric(base, name) {
+  const res = await fetch(`${base}/metrics`);
+  const text = await res.text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+  return line === undefined ? NaN : Number(line.slice(name.length + 1));
 }
 
 export const TERMINAL = new Set(['completed', 'error', 'cancelled']);

@@ -27,14 +27,19 @@ for target in header file; do
 done
 
 # Prompt text and image data: no seeds needed beyond what libFuzzer invents, plus the golden PNGs.
+# The image decoders decode within 2048x2048 and run under memory limits that every 2048x2048 layout fits
+# (at most 134 MB peak, lossless WebP, under ASan) but that a decode near 16384x16384 (a 768 MB pixel buffer)
+# breaks: a size bomb that gets past the header checks fails the run.
 for fuzzer in clip_tokenizer_fuzz png_decode_fuzz jpeg_webp_decode_fuzz; do
   corpus="$build/corpus/$fuzzer"
   mkdir -p "$corpus"
   seeds=()
   [[ $fuzzer == png_decode_fuzz ]] && seeds=("$root/../shared/golden/loops")
+  memory=(-rss_limit_mb=2048)
+  [[ $fuzzer == *_decode_fuzz ]] && memory=(-malloc_limit_mb=64 -rss_limit_mb=512)
   echo "== $fuzzer for ${seconds}s"
   "$build/fuzz/$fuzzer" "$corpus" "${seeds[@]}" \
-    -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
+    -max_total_time="$seconds" -timeout=10 "${memory[@]}" -max_len=65536 \
     -artifact_prefix="$build/artifacts/$fuzzer-" -print_final_stats=1
 done
 
@@ -50,3 +55,12 @@ for fuzzer in request_json_fuzz wire_roundtrip_fuzz; do
     -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
     -artifact_prefix="$build/artifacts/$fuzzer-" -print_final_stats=1
 done
+
+# WebSocket control messages: message types and field names as a dictionary, one seed per message type.
+fuzzer=ws_message_fuzz
+corpus="$build/corpus/$fuzzer"
+mkdir -p "$corpus"
+echo "== $fuzzer for ${seconds}s"
+"$build/fuzz/$fuzzer" "$corpus" "$root/fuzz/ws_message_seeds" -dict="$root/fuzz/ws_message.dict" \
+  -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
+  -artifact_prefix="$build/artifacts/$fuzzer-" -print_final_stats=1

@@ -147,8 +147,10 @@ void add_generate_command(CLI::App& app) {
   cmd->add_option("--seed", r.seed, "Seed; -1 picks a random one (printed)")->capture_default_str();
   cmd->add_option("--batch", r.batch, "Images per prompt")->capture_default_str();
   cmd->add_option("--clip-skip", r.clip_skip, "1 = last CLIP layer, 2 = penultimate")->capture_default_str();
-  cmd->add_option("--init-image", options->init_image, "PNG to start from (img2img); must have the output size");
-  cmd->add_option("--strength", r.strength, "img2img: how much of the schedule re-noises the init image")->capture_default_str();
+  auto* init = cmd->add_option("--init-image", options->init_image, "PNG to start from (img2img); must have the output size");
+  cmd->add_option("--strength", r.strength, "img2img: how much of the schedule re-noises the init image")
+      ->capture_default_str()
+      ->needs(init);  // without an init image it would do nothing: say so instead
   cmd->add_option("--prediction", options->prediction, "Override the model's prediction type: epsilon | v_prediction");
   cmd->add_option("--out,-o", options->out, "Output PNG (with -N suffixes for --batch > 1)")->capture_default_str();
   cmd->add_option("--threads", options->threads, "CPU threads (default: all cores)");

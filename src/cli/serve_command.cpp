@@ -22,6 +22,7 @@ struct ServeOptions {
   double grace_s = 30;
   double job_ttl_s = 600;
   double max_body_mb = 16;
+  double write_timeout_s = 30;
   double model_memory_gb = 0;
 };
 
@@ -41,6 +42,7 @@ int run_serve(ServeOptions o) {
   const auto ms = [](double seconds) { return std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000)); };
   s.heartbeat = ms(o.heartbeat_s);
   s.disconnect_grace = ms(o.grace_s);
+  s.write_timeout = ms(o.write_timeout_s);
   s.engine.job_ttl = ms(o.job_ttl_s);
   s.max_body_bytes = static_cast<std::size_t>(o.max_body_mb * (1 << 20));
   s.engine.model_memory_budget = static_cast<std::size_t>(o.model_memory_gb * (1 << 30));
@@ -88,6 +90,16 @@ void add_serve_command(CLI::App& app) {
   cmd->add_option("--max-steps", limits.max_steps, "Most denoising steps")->capture_default_str();
   cmd->add_option("--max-batch", limits.max_batch, "Most images per request")->capture_default_str();
   cmd->add_option("--max-prompt-bytes", limits.max_prompt_bytes, "Longest prompt")->capture_default_str();
+  cmd->add_option("--max-pixels", limits.max_pixels,
+                  "Most width x height x batch in one job: its memory and longest single operation (0: no limit)")
+      ->capture_default_str();
+  cmd->add_option("--max-work", limits.max_work,
+                  "Work budget of one job: latent pixels x batch x steps, (width/8) x (height/8) for SD (0: no limit)")
+      ->capture_default_str();
+  cmd->add_option("--write-timeout", options->write_timeout_s,
+                  "Seconds one write may wait for a client that does not read; then the connection is dropped")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--threads", options->threads, "CPU threads for generation (default: all cores)");
   cmd->callback([options] {
     const int code = run_serve(*options);

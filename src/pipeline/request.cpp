@@ -47,11 +47,27 @@ void validate(const GenerationRequest& r, const RequestLimits& limits, int laten
           "is longer than " + std::to_string(limits.max_prompt_bytes) + " bytes");
   require(r.negative_prompt.size() <= limits.max_prompt_bytes, "negative_prompt",
           "is longer than " + std::to_string(limits.max_prompt_bytes) + " bytes");
-  if (r.init_image) {
-    require(r.strength > 0 && r.strength <= 1, "strength", "must be in (0, 1]");
-    require(r.init_image->width == r.width && r.init_image->height == r.height, "init_image",
-            "must be " + std::to_string(r.width) + "x" + std::to_string(r.height) + " (the requested size)");
-  }
+  const auto pixels = uint64_t(r.width) * uint64_t(r.height) * uint64_t(r.batch);
+  require(limits.max_pixels == 0 || pixels <= limits.max_pixels, "batch",
+          "width x height x batch is " + std::to_string(pixels) + " pixels, more than the " +
+              std::to_string(limits.max_pixels) + " this server allows in one job (max_pixels); ask for fewer or smaller images");
+  const auto latent = uint64_t(r.width / latent_scale) * uint64_t(r.height / latent_scale);
+  const auto work = latent * uint64_t(r.batch) * uint64_t(r.steps);
+  require(limits.max_work == 0 || work <= limits.max_work, "steps",
+          "latent pixels x batch x steps is " + std::to_string(work) + ", more than the work budget of " +
+              std::to_string(limits.max_work) + " this server allows in one job (max_work); ask for fewer steps, fewer or smaller images");
+  if (r.init_image) validate_img2img(r, r.init_image->width, r.init_image->height);
+}
+
+void validate_img2img(const GenerationRequest& r, int image_width, int image_height) {
+  require(r.strength > 0 && r.strength <= 1, "strength", "must be in (0, 1]");
+  // img2img runs the last steps x strength steps of the schedule (rounded down, as diffusers does).
+  require(static_cast<int>(r.steps * r.strength) >= 1, "strength",
+          "with " + std::to_string(r.steps) + " steps, strength " + std::to_string(r.strength) +
+              " leaves no denoising step (steps x strength must be at least 1)");
+  require(image_width == r.width && image_height == r.height, "init_image",
+          "must be " + std::to_string(r.width) + "x" + std::to_string(r.height) + " (the requested size), got " +
+              std::to_string(image_width) + "x" + std::to_string(image_height));
 }
 
 }  // namespace darkroom::pipeline

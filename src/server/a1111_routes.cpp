@@ -168,6 +168,7 @@ awaitable<void> set_options(Exchange& ex) {
     if (!it->is_string()) throw field_error("sd_model_checkpoint", "must be a string (a model title from /sdapi/v1/sd-models)");
     try {
       model = ex.state.resolve_model(it->get<std::string>());
+      ex.state.describe_model(model);  // a model whose files cannot be read is refused now, not at txt2img
     } catch (const RequestError& error) {
       throw with_field(error, "sd_model_checkpoint");
     }

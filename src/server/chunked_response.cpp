@@ -19,28 +19,48 @@ boost::asio::awaitable<bool> ChunkedResponse::start(std::string_view content_typ
   response.keep_alive(false);
   exchange_.keep_alive = false;
   exchange_.responded = true;
-  response.chunked(true);
+  // HTTP/1.0 has no chunked coding: the body is the bytes themselves, ended by the connection's close.
+  chunked_ = exchange_.request.version() >= 11;
+  response.chunked(chunked_);
   http::response_serializer<http::empty_body> serializer{response};
+  exchange_.stream.expires_after(exchange_.state.options.write_timeout);
   const auto [ec, n] =
       co_await http::async_write_header(exchange_.stream, serializer, boost::asio::as_tuple(boost::asio::use_awaitable));
+  exchange_.stream.expires_never();
+  ok_ = !ec;
+  co_return ok_;
+}
+
+template <typename Buffers>
+boost::asio::awaitable<bool> ChunkedResponse::send(const Buffers& buffers) {
+  // A client that stops reading fills the socket's buffers and stalls the write: past the write timeout
+  // the stream closes the connection (and the write fails) instead of holding it forever.
+  exchange_.stream.expires_after(exchange_.state.options.write_timeout);
+  const auto [ec, n] =
+      co_await boost::asio::async_write(exchange_.stream, buffers, boost::asio::as_tuple(boost::asio::use_awaitable));
+  exchange_.stream.expires_never();
   ok_ = !ec;
   co_return ok_;
 }
 
 boost::asio::awaitable<bool> ChunkedResponse::write(std::string_view data) {
   if (!ok_ || data.empty()) co_return ok_;
-  const auto [ec, n] = co_await boost::asio::async_write(exchange_.stream, http::make_chunk(boost::asio::buffer(data)),
-                                                         boost::asio::as_tuple(boost::asio::use_awaitable));
-  ok_ = !ec;
-  if (ok_) exchange_.state.metrics.sent(data.size());
-  co_return ok_;
+  const auto buffer = boost::asio::buffer(data);
+  bool sent = false;
+  if (chunked_) {
+    const auto chunk = http::make_chunk(buffer);
+    sent = co_await send(chunk);
+  } else {
+    sent = co_await send(buffer);
+  }
+  if (sent) exchange_.state.metrics.sent(data.size());
+  co_return sent;
 }
 
 boost::asio::awaitable<void> ChunkedResponse::finish() {
-  if (!ok_) co_return;
-  const auto [ec, n] = co_await boost::asio::async_write(exchange_.stream, http::make_chunk_last(),
-                                                         boost::asio::as_tuple(boost::asio::use_awaitable));
-  ok_ = !ec;
+  if (!ok_ || !chunked_) co_return;
+  const auto last = http::make_chunk_last();
+  co_await send(last);
 }
 
 boost::asio::awaitable<void> client_gone(Exchange& exchange) {

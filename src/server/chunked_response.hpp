@@ -1,6 +1,7 @@
 #pragma once
-// A 200 response written piece by piece (HTTP/1.1 chunked transfer coding): the body of every stream.
-// The connection closes after it, so a client's reconnect always starts clean.
+// A 200 response written piece by piece (HTTP/1.1 chunked transfer coding; to an HTTP/1.0 client, the
+// bytes alone, ended by the close): the body of every stream. The connection closes after it, so a
+// client's reconnect always starts clean. Every write has the server's write timeout.
 #include <boost/asio/awaitable.hpp>
 
 #include <string>
@@ -24,8 +25,12 @@ class ChunkedResponse {
   bool ok() const { return ok_; }
 
  private:
+  template <typename Buffers>
+  boost::asio::awaitable<bool> send(const Buffers& buffers);
+
   Exchange& exchange_;
   bool ok_ = true;
+  bool chunked_ = true;
 };
 
 // Completes when the client closes its side of the connection (or the connection fails). Bytes it sends

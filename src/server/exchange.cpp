@@ -38,7 +38,9 @@ boost::asio::awaitable<void> Exchange::send(Response response) {
   add_common_headers(response.base());
   response.keep_alive(keep_alive && !state.stopping);
   response.prepare_payload();
+  stream.expires_after(state.options.write_timeout);  // a client that does not read is dropped
   co_await http::async_write(stream, response, boost::asio::use_awaitable);
+  stream.expires_never();
   state.metrics.responses(static_cast<unsigned>(response.result_int()));
   keep_alive = response.keep_alive();
 }

@@ -4,7 +4,11 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 
+#include <algorithm>
+#include <cctype>
+
 #include "darkroom/server/request_error.hpp"
+#include "darkroom/server/site_policy.hpp"
 #include "server_state.hpp"
 #include "websocket_session.hpp"
 
@@ -73,6 +77,22 @@ awaitable<void> respond(Exchange& ex, const Router& router) {
   co_await ex.send(std::move(*failure));
 }
 
+// RFC 6455 4.1: the key is 16 random bytes in base64, 24 characters ending in "==". Beast accepts an empty
+// or malformed one.
+bool valid_websocket_key(std::string_view key) {
+  const auto base64 = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '/'; };
+  return key.size() == 24 && key.ends_with("==") && std::all_of(key.begin(), key.end() - 2, base64);
+}
+
+// The Host and Origin rules of site_policy.hpp, for every request and WebSocket upgrade alike.
+std::optional<SiteRefusal> check_request_site(const ServerState& state, const Request& request) {
+  const auto origin_field = request.find(http::field::origin);
+  std::optional<std::string_view> origin;
+  if (origin_field != request.end()) origin = std::string_view(origin_field->value().data(), origin_field->value().size());
+  const auto host = request[http::field::host];
+  return check_site(state.site, request.version(), std::string_view(host.data(), host.size()), origin);
+}
+
 // A request the parser refused (too large, malformed) still gets an answer before the connection closes.
 awaitable<void> refuse(ServerState& state, beast::tcp_stream& stream, beast::error_code ec) {
   Request request{http::verb::get, "/", 11};
@@ -112,17 +132,40 @@ awaitable<void> serve_connection(ServerState& state, const Router& router, boost
     }
     stream.expires_never();
     Request request = parser.release();
+    if (const auto refusal = check_request_site(state, request)) {
+      Exchange ex(state, stream, request);
+      ex.keep_alive = false;
+      const auto status = static_cast<http::status>(refusal->status);
+      co_await ex.send_error(status, refusal->code, refusal->message);
+      break;
+    }
     if (beast::websocket::is_upgrade(request)) {
       Exchange ex(state, stream, request);
-      if (ex.path() == "/v1/ws" && authorized(ex) && !state.stopping) {
+      const auto key = request[http::field::sec_websocket_key];
+      auto status = http::status::ok;
+      std::string code, message;
+      if (ex.path() != "/v1/ws") {
+        status = http::status::not_found;
+        code = "not_found";
+        message = "WebSocket connections are served on /v1/ws";
+      } else if (!valid_websocket_key(std::string_view(key.data(), key.size()))) {
+        status = http::status::bad_request;
+        code = "bad_websocket_key";
+        message = "Sec-WebSocket-Key must be 16 bytes in base64 (RFC 6455 4.1)";
+      } else if (!authorized(ex)) {
+        status = http::status::unauthorized;
+        code = "unauthorized";
+        message = "this server needs an API key: Authorization: Bearer KEY (or ?access_token=KEY)";
+      } else if (state.stopping) {
+        status = http::status::service_unavailable;
+        code = "stopping";
+        message = "the server is shutting down";
+      } else {
         co_await run_websocket(state, std::move(stream), std::move(request));
         co_return;
       }
       ex.keep_alive = false;
-      const bool wrong_path = ex.path() != "/v1/ws";
-      const std::string code = wrong_path ? "not_found" : "unauthorized";
-      const std::string message = "WebSocket connections are served on /v1/ws (with the API key when one is set)";
-      co_await ex.send_error(wrong_path ? http::status::not_found : http::status::unauthorized, code, message);
+      co_await ex.send_error(status, code, message);
       break;
     }
     Exchange ex(state, stream, request);

@@ -54,9 +54,10 @@ boost::asio::awaitable<void> pump(ChunkedResponse& out, EventFeed& feed, StreamF
     std::string bytes;
     try {
       bytes = encode(*event, encoding, format, job);
-    } catch (const std::exception&) {
+    } catch (const std::exception& error) {
       if (event->type() == engine::EventType::preview) continue;  // a preview that cannot be encoded is skipped
-      throw;
+      if (!event->terminal()) throw;
+      bytes = encode(encoding_failure(*event, error), encoding, format, job);
     }
     if (!co_await out.write(bytes)) co_return;
   }

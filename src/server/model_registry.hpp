@@ -24,6 +24,7 @@ struct ModelDescription {
   io::Prediction prediction = io::Prediction::epsilon;
   int latent_channels = 4;
   int latent_scale = 8;  // pixels per latent pixel
+  int max_clip_skip = 12;  // the text encoder's layers that conditioning may read from
   pipeline::ModelDefaults defaults;  // what a request that names no size, spacing or cfg gets
   std::optional<std::filesystem::path> latent2rgb_table;  // the model's own preview table
 };

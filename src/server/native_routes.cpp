@@ -140,7 +140,7 @@ awaitable<void> capabilities(Exchange& ex) {
   for (const auto& model : state.models.list()) {
     nlohmann::json entry{{"id", model.id}, {"default", model.id == state.defaults.model}};
     try {
-      const auto description = state.models.describe(model.id);
+      const auto description = state.describe_model(model.id);
       const auto caps = state.engine.capabilities(description.family, description.latent_channels,
                                                   description.latent2rgb_table);
       auto methods = nlohmann::json::array({"none", "auto"});
@@ -158,7 +158,7 @@ awaitable<void> capabilities(Exchange& ex) {
                            {"cfg", *unset.cfg},
                            {"spacing", unset.spacing ? nlohmann::json(sampling::spacing_name(*unset.spacing)) : nlohmann::json()}};
     } catch (const std::exception& e) {
-      entry["error"] = e.what();  // listed, so an operator sees why it cannot be used
+      entry["error"] = e.what();  // listed, so an operator sees why it cannot be used (no server paths)
     }
     models.push_back(std::move(entry));
   }
@@ -176,6 +176,8 @@ awaitable<void> capabilities(Exchange& ex) {
                            {"max_steps", limits.max_steps},
                            {"max_batch", limits.max_batch},
                            {"max_prompt_bytes", limits.max_prompt_bytes},
+                           {"max_pixels", limits.max_pixels},
+                           {"max_work", limits.max_work},
                            {"max_body_bytes", state.options.max_body_bytes}}}};
   co_await ex.send_json(http::status::ok, body);
 }

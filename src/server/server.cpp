@@ -22,6 +22,8 @@ namespace darkroom::server {
 namespace asio = boost::asio;
 using asio::ip::tcp;
 
+constexpr auto kAcceptBackoff = std::chrono::milliseconds(100);
+
 // One event-loop thread serves every connection: handlers only parse, look up and copy bytes (the
 // generation runs on the engine's workers), and one thread keeps every session free of locks.
 struct Server::Impl {
@@ -40,11 +42,17 @@ struct Server::Impl {
   }
 
   asio::awaitable<void> accept_loop() {
+    asio::steady_timer backoff(io);
     for (;;) {
       auto [ec, socket] = co_await acceptor.async_accept(asio::as_tuple(asio::use_awaitable));
       if (ec) {
         if (!acceptor.is_open()) co_return;
-        continue;  // e.g. too many open files: keep serving the connections there are
+        // Out of file descriptors (or memory) the pending connection stays in the backlog and the next
+        // accept fails at once: retrying straight away would spin a core. Keep serving the connections
+        // there are and try again shortly, when one of them may have closed.
+        backoff.expires_after(kAcceptBackoff);
+        co_await backoff.async_wait(asio::as_tuple(asio::use_awaitable));
+        continue;
       }
       asio::co_spawn(io, serve_connection(*state, router, std::move(socket)), [](std::exception_ptr error) {
         if (!error) return;

@@ -11,12 +11,17 @@ std::string available(const ModelRegistry& models) {
   return names.empty() ? "none (the models directories hold no models)" : names;
 }
 
-// The engine loads models by id through the registry: a request can never name a path.
+// The engine loads models by id through the registry: a request can never name a path, and no error
+// shows one (see model_file_message).
 engine::EngineOptions with_registry_loader(engine::EngineOptions options, const ModelRegistry& models) {
   options.loader = [&models, load = options.load](const std::string& id) {
     const auto path = models.path_of(id);
     if (!path) throw std::runtime_error("no model with id '" + id + "' under the models directories");
-    return std::shared_ptr<const pipeline::StableDiffusion>(pipeline::StableDiffusion::load(*path, load));
+    try {
+      return std::shared_ptr<const pipeline::StableDiffusion>(pipeline::StableDiffusion::load(*path, load));
+    } catch (const io::ModelFileError& e) {
+      throw std::runtime_error(model_file_message(e, *path));
+    }
   };
   return options;
 }
@@ -29,8 +34,15 @@ std::string default_model(const ServerOptions& options, const ModelRegistry& mod
 
 }  // namespace
 
+std::string model_file_message(const io::ModelFileError& error, const std::filesystem::path& model) {
+  auto file = error.file().lexically_relative(model.parent_path());
+  if (file.empty() || *file.begin() == "..") file = error.file().filename();
+  return file.generic_string() + ": " + error.problem();
+}
+
 ServerState::ServerState(const ServerOptions& opts, boost::asio::any_io_executor exec)
     : options(opts),
+      site{is_loopback_host(options.host), options.cors_origin},
       executor(std::move(exec)),
       models(options.models_dirs),
       defaults{default_model(options, models), options.engine.limits},
@@ -47,6 +59,8 @@ std::string ServerState::resolve_model(const std::string& id) const {
 ModelDescription ServerState::describe_model(const std::string& id) const {
   try {
     return models.describe(id);
+  } catch (const io::ModelFileError& e) {
+    throw field_error("model", "model '" + id + "' cannot be read: " + model_file_message(e, *models.path_of(id)));
   } catch (const std::exception& e) {
     throw field_error("model", "model '" + id + "' cannot be read: " + e.what());
   }
@@ -57,6 +71,10 @@ void ServerState::validate(engine::JobRequest& job) const {
   const auto model = describe_model(job.model);
   pipeline::use_model_defaults(job.generation, model.defaults);
   validate_job(job, options.engine.limits, model.latent_scale);
+  const int clip_skip = job.generation.clip_skip;
+  if (clip_skip > model.max_clip_skip)
+    throw field_error("clip_skip", "must be between 1 and " + std::to_string(model.max_clip_skip) + " for model '" +
+                                       job.model + "' (its text encoder's layers), got " + std::to_string(clip_skip));
 }
 
 std::shared_ptr<void> ServerState::on_stop(std::function<void()> hook) {

@@ -7,13 +7,13 @@
 #include <chrono>
 #include <functional>
 #include <map>
-#include <map>
 #include <memory>
 #include <string>
 
 #include "darkroom/engine/engine.hpp"
 #include "darkroom/server/request_json.hpp"
 #include "darkroom/server/server.hpp"
+#include "darkroom/server/site_policy.hpp"
 #include "darkroom/text/clip_tokenizer.hpp"
 #include "metrics.hpp"
 #include "model_registry.hpp"
@@ -21,10 +21,15 @@
 
 namespace darkroom::server {
 
+// A model file's error as a client may see it: the file named relative to the models directory (or by
+// its name alone), never by the server's absolute path.
+std::string model_file_message(const io::ModelFileError& error, const std::filesystem::path& model);
+
 struct ServerState {
   ServerState(const ServerOptions& options, boost::asio::any_io_executor executor);
 
   const ServerOptions options;
+  const SitePolicy site;  // who may send requests (Host, Origin)
   boost::asio::any_io_executor executor;  // the event loop's
   ModelRegistry models;
   RequestDefaults defaults;  // default model id and the request limits

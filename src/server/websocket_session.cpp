@@ -5,15 +5,20 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/channel.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/websocket.hpp>
 
 #include <map>
+#include <utility>
+#include <vector>
 
 #include "darkroom/preview/preview_image.hpp"
 #include "darkroom/server/event_json.hpp"
 #include "darkroom/server/request_error.hpp"
+#include "darkroom/server/ws_message.hpp"
 #include "event_feed.hpp"
 #include "server_state.hpp"
 #include "submission.hpp"
@@ -32,8 +37,10 @@ struct Frame {
   std::string data;
   bool close = false;  // the last frame: a close (going away) after everything queued before it
 };
+// Every frame waits for room here, none is dropped: a slow client stalls its subscriptions (their logs
+// coalesce previews meanwhile) and, when it sends commands without reading the replies, its own reads.
 using FrameChannel = asio::experimental::channel<void(boost::system::error_code, Frame)>;
-constexpr std::size_t kQueuedFrames = 8;  // a slow client stalls its subscriptions here; the log coalesces
+constexpr std::size_t kQueuedFrames = 8;
 
 void put_u32(std::string& out, uint32_t value) {
   for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>((value >> shift) & 0xff));
@@ -42,7 +49,10 @@ void put_u32(std::string& out, uint32_t value) {
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(ServerState& state, beast::tcp_stream stream)
-      : state_(state), ws_(std::move(stream)), frames_(ws_.get_executor(), kQueuedFrames) {}
+      : state_(state),
+        ws_(std::move(stream)),
+        frames_(ws_.get_executor(), kQueuedFrames),
+        write_deadline_(ws_.get_executor()) {}
 
   awaitable<void> run(Request request) {
     auto timeouts = websocket::stream_base::timeout::suggested(beast::role_type::server);
@@ -77,11 +87,15 @@ class Session : public std::enable_shared_from_this<Session> {
       beast::flat_buffer buffer;
       const auto [ec, n] = co_await ws_.async_read(buffer, asio::as_tuple(use_awaitable));
       if (ec) co_return;
-      if (ws_.got_binary()) {
+      if (ws_.got_binary())
         send_error("invalid_message", "messages are JSON text frames", "");
-        continue;
-      }
-      handle(beast::buffers_to_string(buffer.data()));
+      else
+        handle(beast::buffers_to_string(buffer.data()));
+      // The replies go out before the next message is read: back-pressure on a client that floods
+      // commands without reading, instead of dropped replies or an unbounded queue.
+      auto replies = std::exchange(replies_, {});
+      for (auto& reply : replies)
+        if (!co_await push(std::move(reply))) co_return;
     }
   }
 
@@ -89,14 +103,17 @@ class Session : public std::enable_shared_from_this<Session> {
     for (;;) {
       auto [ec, frame] = co_await self->frames_.async_receive(asio::as_tuple(use_awaitable));
       if (ec) co_return;
+      self->arm_write_deadline();
       if (frame.close) {
         const websocket::close_reason reason(websocket::close_code::going_away);
         co_await self->ws_.async_close(reason, asio::as_tuple(use_awaitable));
+        self->write_deadline_.cancel();
         self->frames_.close();
         co_return;
       }
       self->ws_.binary(frame.binary);
       const auto [write_ec, n] = co_await self->ws_.async_write(asio::buffer(frame.data), asio::as_tuple(use_awaitable));
+      self->write_deadline_.cancel();
       if (write_ec) {
         self->frames_.close();
         co_return;
@@ -105,18 +122,32 @@ class Session : public std::enable_shared_from_this<Session> {
     }
   }
 
-  // Control messages answer without waiting (try_send): a client that floods commands while not reading
-  // loses replies rather than growing the queue.
-  void send_text(const nlohmann::json& message) {
-    Frame frame{false, json_text(message), false};
-    frames_.try_send(boost::system::error_code{}, std::move(frame));
+  // A client that stops reading stalls the write in progress: past the server's write timeout its
+  // connection is closed (the write fails, and the session ends with it).
+  void arm_write_deadline() {
+    write_deadline_.expires_after(state_.options.write_timeout);
+    write_deadline_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
+      if (ec) return;  // cancelled: the write finished in time
+      if (const auto self = weak.lock()) {
+        beast::error_code ignored;
+        beast::get_lowest_layer(self->ws_).socket().close(ignored);
+      }
+    });
   }
+
+  // A reply to a control message: sent, in order, once the message has been handled (see read_loop).
+  void send_text(const nlohmann::json& message) { replies_.push_back(Frame{false, json_text(message), false}); }
 
   void close_if_done() {
     if (!stopping_ || !subscriptions_.empty() || close_sent_) return;
     close_sent_ = true;
+    asio::co_spawn(ws_.get_executor(), push_close(shared_from_this()), asio::detached);
+  }
+
+  // The close frame waits behind every frame queued before it, like any other.
+  static awaitable<void> push_close(std::shared_ptr<Session> self) {
     Frame frame{false, {}, true};
-    frames_.try_send(boost::system::error_code{}, std::move(frame));
+    co_await self->push(std::move(frame));
   }
 
   void send_error(std::string_view code, std::string_view message, std::string_view field,
@@ -128,19 +159,30 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void handle(const std::string& text) {
-    nlohmann::json message, request_id;
+    nlohmann::json request_id;
     try {
-      message = parse_json_body(text);
-      request_id = message.value("request_id", nlohmann::json());
-      const auto type = message.value("type", std::string());
-      if (type == "submit") submit(message, request_id);
-      else if (type == "subscribe") subscribe(job_named(message), after_of(message));
-      else if (type == "unsubscribe") unsubscribe(message.value("job_id", std::string()));
-      else if (type == "cancel") cancel(job_named(message));
-      else if (type == "feature_flags") metadata_ = message.contains("data") && message["data"].is_object() &&
-                                               message["data"].value("supports_preview_metadata", false);
-      else throw field_error("type", "must be submit, subscribe, unsubscribe, cancel or feature_flags, got '" + type + "'");
+      auto message = parse_ws_message(text);
+      request_id = message.request_id;
+      switch (message.type) {
+        case WsMessage::Type::submit:
+          submit(message.request, request_id);
+          break;
+        case WsMessage::Type::subscribe:
+          subscribe(job_named(message.job_id), message.after);
+          break;
+        case WsMessage::Type::unsubscribe:
+          unsubscribe(message.job_id);
+          break;
+        case WsMessage::Type::cancel:
+          cancel(job_named(message.job_id));
+          break;
+        case WsMessage::Type::feature_flags:
+          metadata_ = message.preview_metadata;
+          break;
+      }
     } catch (const RequestError& e) {
+      // A frame the parser refused still has its request_id echoed when that much of it can be read.
+      if (request_id.is_null()) request_id = ws_request_id(text);
       send_error("invalid_request", e.what(), e.field(), request_id);
     } catch (const engine::QueueFull& e) {
       state_.metrics.rejected_queue_full();
@@ -152,10 +194,9 @@ class Session : public std::enable_shared_from_this<Session> {
     }
   }
 
-  void submit(const nlohmann::json& message, const nlohmann::json& request_id) {
-    if (!message.contains("request") || !message["request"].is_object())
-      throw field_error("request", "submit needs a \"request\" object (the native request body)");
-    auto request = parse_native_request(message["request"], state_.defaults, false);
+  // `body`: the native request object (parse_ws_message checked that it is one).
+  void submit(const nlohmann::json& body, const nlohmann::json& request_id) {
+    auto request = parse_native_request(body, state_.defaults, false);
     const auto job = submit_job(state_, std::move(request.job));
     state_.watchers.adopt(job, request.cancel_on_disconnect);
     nlohmann::json reply{{"type", "submitted"}, {"job_id", job->id()}};
@@ -164,19 +205,10 @@ class Session : public std::enable_shared_from_this<Session> {
     subscribe(job, 0);
   }
 
-  std::shared_ptr<engine::Job> job_named(const nlohmann::json& message) const {
-    const auto it = message.find("job_id");
-    if (it == message.end() || !it->is_string()) throw field_error("job_id", "must be a job id string");
-    auto job = state_.engine.find(it->get<std::string>());
-    if (!job) throw field_error("job_id", "no job '" + it->get<std::string>() + "' (unknown, or past its TTL)");
+  std::shared_ptr<engine::Job> job_named(const std::string& job_id) const {
+    auto job = state_.engine.find(job_id);
+    if (!job) throw field_error("job_id", "no job '" + job_id + "' (unknown, or past its TTL)");
     return job;
-  }
-
-  static uint64_t after_of(const nlohmann::json& message) {
-    const auto it = message.find("after");
-    if (it == message.end() || it->is_null()) return 0;
-    if (!it->is_number_unsigned()) throw field_error("after", "must be an event sequence number (0 or more)");
-    return it->get<uint64_t>();
   }
 
   void subscribe(const std::shared_ptr<engine::Job>& job, uint64_t after) {
@@ -202,6 +234,8 @@ class Session : public std::enable_shared_from_this<Session> {
   // One job's events to this client, until its terminal event or the subscription's cancellation.
   static awaitable<void> forward(std::shared_ptr<Session> self, std::shared_ptr<engine::Job> job, uint64_t after,
                                  std::shared_ptr<asio::cancellation_signal> signal) {
+    // Yield first: the message that subscribed queues its reply ("submitted") before the job's events.
+    co_await asio::post(self->ws_.get_executor(), use_awaitable);
     co_await forward_events(self, job, after);
     // Done (terminal event sent, or cancelled): leave the table unless a newer subscription took the slot.
     if (auto it = self->subscriptions_.find(job->id()); it != self->subscriptions_.end() && it->second == signal)
@@ -228,11 +262,22 @@ class Session : public std::enable_shared_from_this<Session> {
         continue;
       }
       if (const auto* preview = event->as<engine::Preview>()) {
-        auto frame = self->preview_frame(*event, *preview, encoding);
+        Frame frame;
+        try {
+          frame = self->preview_frame(*event, *preview, encoding);
+        } catch (const std::exception&) {
+          continue;  // a preview that cannot be encoded is skipped, as on every stream
+        }
         if (!co_await self->push(std::move(frame))) co_return;
         continue;
       }
-      auto json = event_json(*event, encoding);
+      nlohmann::json json;
+      try {
+        json = event_json(*event, encoding);
+      } catch (const std::exception& error) {
+        if (!event->terminal()) throw;
+        json = event_json(encoding_failure(*event, error), encoding);
+      }
       json["event"] = json["type"];
       json["type"] = "event";
       Frame frame{false, json_text(json), false};
@@ -270,6 +315,8 @@ class Session : public std::enable_shared_from_this<Session> {
   ServerState& state_;
   websocket::stream<beast::tcp_stream> ws_;
   FrameChannel frames_;
+  std::vector<Frame> replies_;  // to the message being handled
+  asio::steady_timer write_deadline_;
   std::map<std::string, std::shared_ptr<asio::cancellation_signal>> subscriptions_;
   bool metadata_ = false;
   bool stopping_ = false;

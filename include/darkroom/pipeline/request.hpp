@@ -38,11 +38,19 @@ struct RequestLimits {
   int max_steps = 200;
   int max_batch = 16;
   std::size_t max_prompt_bytes = 16 * 1024;
+  // The work budget, whatever the side and batch limits allow on their own. max_pixels bounds one
+  // job's images, width x height x batch, which is what every step's activations and the VAE decode
+  // grow with (memory, and the longest single operation a cancel may wait for): by default 2048x2048,
+  // four 1024x1024 or sixteen 512x512. max_work bounds the whole denoising run, latent pixels x batch x
+  // steps (for SD's 8x latents, (width/8) x (height/8) x batch x steps): by default one 1024x1024 image
+  // at 50 steps, or four 512x512 at 50 steps. 0: no limit.
+  uint64_t max_pixels = uint64_t{2048} * 2048;
+  uint64_t max_work = uint64_t{128} * 128 * 50;
 
   // What the pipeline itself can run at all (buffers that can be allocated and indexed, no more steps
-  // than the 1000 training timesteps); policy lives in the caller's limits, which may be wider or
-  // narrower than the defaults.
-  static constexpr RequestLimits runnable() { return {16384, 1000, 1024, std::size_t{1} << 20}; }
+  // than the 1000 training timesteps, no budget); policy lives in the caller's limits, which may be
+  // wider or narrower than the defaults.
+  static constexpr RequestLimits runnable() { return {16384, 1000, 1024, std::size_t{1} << 20, 0, 0}; }
 };
 
 // What a request that leaves a field unset gets from the model it runs on.
@@ -59,5 +67,8 @@ void use_model_defaults(GenerationRequest& request, const ModelDefaults& default
 
 // Throws std::invalid_argument naming the offending field and the accepted range.
 void validate(const GenerationRequest& request, const RequestLimits& limits, int latent_scale);
+// The img2img checks of validate() for a start image of this size, for a caller that holds the image
+// still encoded: its size is the request's, and strength leaves at least one step.
+void validate_img2img(const GenerationRequest& request, int image_width, int image_height);
 
 }  // namespace darkroom::pipeline

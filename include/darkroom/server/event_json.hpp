@@ -2,6 +2,7 @@
 // A job's events as the wire carries them: JSON for SSE data and WebSocket text frames, and the same map
 // with raw image bytes for msgpack frames (notes/server_spec.md, "Events as JSON").
 #include <cstdint>
+#include <exception>
 #include <string>
 #include <string_view>
 
@@ -28,6 +29,11 @@ struct EventEncoding {
 // shared PreviewImage (once per format and quality, however many clients). Throws std::logic_error for a
 // preview or completed event without its image, and what the image encoders throw.
 nlohmann::json event_json(const engine::Event& event, const EventEncoding& encoding);
+
+// What a stream sends in place of a terminal event it failed to encode (an image the encoder refused):
+// an error event {code "encoding_failed"} with the same seq and time, so every stream still ends with a
+// terminal event the client understands.
+engine::Event encoding_failure(const engine::Event& terminal, const std::exception& error);
 
 // The synthetic event sent when a resume cursor is older than the replay log: seq 0 (so SSE sends no id
 // and the client's Last-Event-ID stays at its cursor), and no time_s, since it happened to no job.

@@ -22,10 +22,14 @@ struct ServerOptions {
   std::string default_model;  // id used when a request names none; empty: the only model, if there is one
   std::string api_key;        // non-empty: every route but /health needs "Authorization: Bearer KEY"
                               // (or ?access_token=KEY, for EventSource, which cannot set headers)
-  std::string cors_origin;    // empty: no CORS headers; "*" or an origin otherwise
+  std::string cors_origin;    // empty: no CORS headers; "*" or an origin otherwise. Requests carrying another
+                              // Origin than this or the server's own are refused (site_policy.hpp)
   std::chrono::milliseconds heartbeat{15'000};          // SSE comment / WebSocket ping when idle
   std::chrono::milliseconds disconnect_grace{30'000};  // a streamed job nobody watches is cancelled after this
   std::chrono::milliseconds shutdown_grace{5'000};     // for open streams to flush their terminal events
+  // How long one write may wait for a client that does not read (a response, a stream's event or
+  // heartbeat); past it the connection is dropped, and a streamed job follows the disconnect policy.
+  std::chrono::milliseconds write_timeout{30'000};
   std::size_t max_body_bytes = std::size_t{16} << 20;
   int retry_after_s = 5;  // Retry-After of a 429 (queue full)
   // Workers, queue bound, job TTL, request limits, tiny AE, load options. The server supplies the loader

@@ -112,6 +112,11 @@ json event_json(const engine::Event& event, const EventEncoding& encoding) {
   return out;
 }
 
+engine::Event encoding_failure(const engine::Event& terminal, const std::exception& error) {
+  return {terminal.seq, terminal.time_s,
+          engine::Error{"encoding_failed", std::string("the job's result could not be encoded: ") + error.what()}};
+}
+
 json replay_truncated_json(std::string_view job_id, uint64_t after, uint64_t oldest_seq) {
   return {{"type", "replay_truncated"},
           {"seq", 0},

@@ -137,7 +137,7 @@ void validate_openai_request(const OpenAiImageRequest& request, const RequestDef
     const std::string& field = error.field();
     std::string param = field;
     if (field == "width" || field == "height") param = "size";
-    else if (field == "batch") param = "n";
+    else if (field == "batch" || field == "steps") param = "n";  // steps: the work budget (OpenAI sets no steps)
     else if (field == "preview.quality") param = "output_compression";
     else if (field.starts_with("preview.")) param = "partial_images";
     throw param == field ? error : with_field(error, param);

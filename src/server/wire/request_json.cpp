@@ -1,12 +1,8 @@
 #include "darkroom/server/request_json.hpp"
 
 #include <algorithm>
-#include <cstring>
-#include <span>
 
-#include "darkroom/image/jpeg.hpp"
-#include "darkroom/image/png.hpp"
-#include "darkroom/image/webp.hpp"
+#include "darkroom/image/probe.hpp"
 #include "darkroom/preview/options.hpp"
 #include "darkroom/server/base64.hpp"
 #include "json_fields.hpp"
@@ -38,26 +34,22 @@ std::string printable(std::string_view message) {
   return message.size() > kMax ? out + "..." : out;
 }
 
-bool has_prefix(std::span<const uint8_t> bytes, std::string_view magic, std::size_t offset = 0) {
-  return bytes.size() >= offset + magic.size() && std::memcmp(bytes.data() + offset, magic.data(), magic.size()) == 0;
-}
-
-// The format is recognised by its magic bytes, not by a media type the client may have got wrong.
-image::Image decode_init_image(const std::string& text) {
-  std::vector<uint8_t> bytes;
+// image::decode recognises the format by its magic bytes, not by a media type the client may have got wrong.
+// Only the header is read here: the pixels are decoded by the engine's worker (engine::JobRequest), once
+// the size has been checked against the request's.
+engine::EncodedImage read_init_image(const std::string& text) {
+  engine::EncodedImage image;
   try {
-    bytes = base64::decode_data_url_or_base64(text);
+    image.bytes = base64::decode_data_url_or_base64(text);
   } catch (const std::invalid_argument& error) {
     throw field_error("init_image", error.what());
   }
   try {
-    if (has_prefix(bytes, "\x89PNG\r\n\x1a\n")) return image::decode_png(bytes);
-    if (has_prefix(bytes, "\xFF\xD8\xFF")) return image::decode_jpeg(bytes);
-    if (has_prefix(bytes, "RIFF") && has_prefix(bytes, "WEBP", 8)) return image::decode_webp(bytes);
-  } catch (const std::exception& error) {  // decoders throw runtime_error for damaged data
+    image.info = image::probe(image.bytes);
+  } catch (const std::exception& error) {  // runtime_error for what is no image or a damaged header
     throw field_error("init_image", error.what());
   }
-  throw field_error("init_image", "is not a PNG, JPEG or WebP image");
+  return image;
 }
 
 preview::PreviewOptions parse_preview(const nlohmann::json& object) {
@@ -158,8 +150,11 @@ NativeRequest parse_native_request(const nlohmann::json& body, const RequestDefa
   if (auto v = in.int64("seed")) g.seed = *v;
   if (auto v = in.integer("batch")) g.batch = *v;
   if (auto v = in.integer("clip_skip")) g.clip_skip = *v;
-  if (auto v = in.string("init_image")) g.init_image = decode_init_image(*v);
-  if (auto v = in.number("strength")) g.strength = *v;
+  if (auto v = in.string("init_image")) job.init_image = read_init_image(*v);
+  if (auto v = in.number("strength")) {
+    if (!job.init_image) throw field_error("strength", "applies to img2img only: give init_image with it, or leave it out");
+    g.strength = *v;
+  }
   if (const auto* v = in.find("preview")) job.preview = parse_preview(*v);
 
   if (auto v = in.string("stream")) {
@@ -175,6 +170,7 @@ NativeRequest parse_native_request(const nlohmann::json& body, const RequestDefa
 void validate_job(const engine::JobRequest& job, const pipeline::RequestLimits& limits, int latent_scale) {
   try {
     pipeline::validate(job.generation, limits, latent_scale);
+    if (job.init_image) pipeline::validate_img2img(job.generation, job.init_image->info.width, job.init_image->info.height);
     preview::validate(job.preview);
   } catch (const std::invalid_argument& error) {
     throw as_request_error(error);

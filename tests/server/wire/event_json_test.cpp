@@ -135,6 +135,27 @@ TEST(EventJson, EmbedsCompletedPngsWithTheirTextInMsgpack) {
   std::filesystem::remove(path);
 }
 
+// A result the encoder refuses (here: PNG text with a NUL, which no PNG chunk can hold) still ends the
+// stream with a terminal event: an error in its place, same seq and time.
+TEST(EventJson, AResultThatCannotBeEncodedBecomesAnErrorEvent) {
+  auto e = encoding(true);
+  e.png_text = {{"parameters", std::string("a\0cat", 5)}};
+  const auto done = event(30, completed_body());
+  try {
+    (void)event_json(done, e);
+    FAIL() << "the encoder accepted a NUL in PNG text";
+  } catch (const std::exception& error) {
+    const auto failure = encoding_failure(done, error);
+    EXPECT_TRUE(failure.terminal());
+    EXPECT_EQ(failure.seq, 30u);
+    EXPECT_EQ(failure.time_s, done.time_s);
+    const json j = event_json(failure, e);
+    EXPECT_EQ(j["type"], "error");
+    EXPECT_EQ(j["code"], "encoding_failed");
+    EXPECT_NE(j["message"].get<std::string>().find("NUL"), std::string::npos) << j.dump();
+  }
+}
+
 TEST(EventJson, RefusesAPreviewWithoutItsImage) {
   EXPECT_THROW(event_json(event(1, engine::Preview{}), encoding()), std::logic_error);
 }

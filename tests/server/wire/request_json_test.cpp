@@ -4,6 +4,7 @@
 
 #include "darkroom/image/jpeg.hpp"
 #include "darkroom/image/png.hpp"
+#include "darkroom/image/probe.hpp"
 #include "darkroom/image/webp.hpp"
 #include "darkroom/server/base64.hpp"
 #include "wire_test_util.hpp"
@@ -34,7 +35,7 @@ TEST(RequestError, TakesTheFieldFromALibraryMessage) {
 TEST(NativeRequest, ReadsEveryField) {
   const auto r = parse(R"({"model": "sdxl.safetensors", "prompt": "a cat", "negative_prompt": "blurry",
     "width": 768, "height": 640, "steps": 30, "cfg": 5.5, "sampler": "dpm++2m", "scheduler": "karras",
-    "spacing": "trailing", "seed": 9007199254740993, "batch": 2, "clip_skip": 2, "strength": 0.5,
+    "spacing": "trailing", "seed": 9007199254740993, "batch": 2, "clip_skip": 2,
     "preview": {"method": "taesd", "source": "noisy", "every_n_steps": 2, "max_size": 256, "format": "webp",
                 "quality": 60, "delivery": "url"},
     "stream": "msgpack", "cancel_on_disconnect": true})");
@@ -52,8 +53,7 @@ TEST(NativeRequest, ReadsEveryField) {
   EXPECT_EQ(g.seed, 9007199254740993);
   EXPECT_EQ(g.batch, 2);
   EXPECT_EQ(g.clip_skip, 2);
-  EXPECT_EQ(g.strength, 0.5);
-  EXPECT_FALSE(g.init_image);
+  EXPECT_FALSE(r.job.init_image);
   const auto& p = r.job.preview;
   EXPECT_EQ(p.method, preview::Method::taesd);
   EXPECT_EQ(p.source, preview::Source::noisy);
@@ -80,25 +80,32 @@ TEST(NativeRequest, LeavesDefaultsForAbsentAndNullFields) {
   EXPECT_FALSE(r.cancel_on_disconnect);
 }
 
-TEST(NativeRequest, DecodesInitImagesOfEachFormat) {
+// The init image stays encoded (the engine's worker decodes it); parsing reads its header only.
+TEST(NativeRequest, ReadsInitImagesOfEachFormatByTheirHeaders) {
   const auto pixels = testing::gradient(24, 16);
   const auto png = image::encode_png(pixels);
   const auto webp = image::encode_webp(pixels, 100);  // lossless: exact pixels back
   const auto jpeg = image::encode_jpeg(pixels, 95);
-  for (const std::string& text : {base64::encode(png), "data:image/webp;base64," + base64::encode(webp)}) {
-    const auto r = parse(json{{"prompt", "x"}, {"init_image", text}}.dump());
-    ASSERT_TRUE(r.job.generation.init_image);
-    EXPECT_EQ(r.job.generation.init_image->pixels, pixels.pixels);
+  const std::vector<std::pair<std::string, image::Format>> cases = {
+      {base64::encode(png), image::Format::png},
+      {"data:image/webp;base64," + base64::encode(webp), image::Format::webp},
+      {"data:image/jpeg;base64," + base64::encode(jpeg), image::Format::jpeg}};
+  for (const auto& [text, format] : cases) {
+    const auto r = parse(json{{"prompt", "x"}, {"init_image", text}, {"strength", 0.5}}.dump());
+    EXPECT_FALSE(r.job.generation.init_image);
+    ASSERT_TRUE(r.job.init_image);
+    EXPECT_EQ(r.job.init_image->info.format, format);
+    EXPECT_EQ(r.job.init_image->info.width, 24);
+    EXPECT_EQ(r.job.init_image->info.height, 16);
+    EXPECT_EQ(r.job.generation.strength, 0.5);
+    if (format != image::Format::jpeg) EXPECT_EQ(image::decode(r.job.init_image->bytes).pixels, pixels.pixels);
   }
-  const auto r = parse(json{{"prompt", "x"}, {"init_image", "data:image/jpeg;base64," + base64::encode(jpeg)}}.dump());
-  ASSERT_TRUE(r.job.generation.init_image);
-  EXPECT_EQ(r.job.generation.init_image->width, 24);
-  EXPECT_EQ(r.job.generation.init_image->height, 16);
 }
 
 TEST(NativeRequest, NamesTheFieldOfEveryBadInput) {
   const auto png = image::encode_png(testing::gradient(8, 8));
-  const std::string truncated_png = base64::encode(std::span(png).first(png.size() / 2));
+  // Cut inside its header: refused when parsed (damaged pixel data past an intact header fails the job).
+  const std::string truncated_png = base64::encode(std::span(png).first(20));
   const std::vector<std::pair<json, std::string>> cases = {
       {{{"prompt", "x"}, {"stpes", 3}}, "stpes"},
       {{{"steps", 3}}, "prompt"},

@@ -11,6 +11,7 @@
 
 #include "darkroom/models/unet.hpp"
 #include "darkroom/pipeline/stable_diffusion.hpp"
+#include "int_list.hpp"
 #include "sd15_random_model.hpp"
 
 namespace {
@@ -52,14 +53,8 @@ int main(int argc, char** argv) {
     const std::string arg = argv[i];
     if (arg == "--model-dir" && i + 1 < argc) model_dir = argv[++i];
     else if (arg == "--threads" && i + 1 < argc) threads = std::stoi(argv[++i]);
-    else if (arg == "--sizes" && i + 1 < argc) {
-      sizes.clear();
-      for (std::string s = argv[++i]; !s.empty();) {
-        const auto comma = s.find(',');
-        sizes.push_back(std::stoi(s.substr(0, comma)));
-        s = comma == std::string::npos ? "" : s.substr(comma + 1);
-      }
-    } else if (arg == "--cuda") cuda = true;
+    else if (arg == "--sizes" && i + 1 < argc) sizes = darkroom::bench::parse_int_list(argv[++i]);
+    else if (arg == "--cuda") cuda = true;
     else {
       std::cerr << "usage: " << argv[0] << " [--model-dir DIR] [--threads N] [--sizes 256,512] [--cuda]\n";
       return 2;

@@ -204,7 +204,7 @@ TEST(WorkBudget, JobsPastItAreRefusedNamingTheLimit) {
   EXPECT_NE(work.body.find("max_work"), std::string::npos) << work.body;
 
   const auto limits = get(server.port(), "/v1/capabilities").json().at("limits");
-  EXPECT_EQ(limits.at("max_pixels"), 2048 * 2048);
+  EXPECT_EQ(limits.at("max_pixels"), 1024 * 1024);
   EXPECT_EQ(limits.at("max_work"), 128 * 128 * 50);
 }
 

@@ -40,11 +40,11 @@ struct RequestLimits {
   std::size_t max_prompt_bytes = 16 * 1024;
   // The work budget, whatever the side and batch limits allow on their own. max_pixels bounds one
   // job's images, width x height x batch, which is what every step's activations and the VAE decode
-  // grow with (memory, and the longest single operation a cancel may wait for): by default 2048x2048,
-  // four 1024x1024 or sixteen 512x512. max_work bounds the whole denoising run, latent pixels x batch x
+  // grow with (memory, and the longest single operation a cancel may wait for): by default one
+  // 1024x1024 image or four 512x512. max_work bounds the whole denoising run, latent pixels x batch x
   // steps (for SD's 8x latents, (width/8) x (height/8) x batch x steps): by default one 1024x1024 image
-  // at 50 steps, or four 512x512 at 50 steps. 0: no limit.
-  uint64_t max_pixels = uint64_t{2048} * 2048;
+  // at 50 steps, or four 512x512 at 50 steps. 0: no limit. docs/server.md says what they cost.
+  uint64_t max_pixels = uint64_t{1024} * 1024;
   uint64_t max_work = uint64_t{128} * 128 * 50;
 
   // What the pipeline itself can run at all (buffers that can be allocated and indexed, no more steps

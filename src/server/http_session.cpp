@@ -18,6 +18,7 @@ namespace {
 namespace beast = boost::beast;
 using boost::asio::awaitable;
 constexpr auto kIdleTimeout = std::chrono::seconds(60);  // between requests, and for a slow request head
+constexpr std::string_view kNeedsKey = "this server needs an API key: Authorization: Bearer KEY (or ?access_token=KEY)";
 
 bool authorized(const Exchange& ex) {
   const auto& key = ex.state.options.api_key;
@@ -44,8 +45,7 @@ awaitable<void> respond(Exchange& ex, const Router& router) {
     co_return;
   }
   if (!authorized(ex)) {
-    auto response = ex.error_response(http::status::unauthorized, "unauthorized",
-                                      "this server needs an API key: Authorization: Bearer KEY (or ?access_token=KEY)");
+    auto response = ex.error_response(http::status::unauthorized, "unauthorized", kNeedsKey);
     response.set(http::field::www_authenticate, "Bearer");
     co_await ex.send(std::move(response));
     co_return;
@@ -155,7 +155,7 @@ awaitable<void> serve_connection(ServerState& state, const Router& router, boost
       } else if (!authorized(ex)) {
         status = http::status::unauthorized;
         code = "unauthorized";
-        message = "this server needs an API key: Authorization: Bearer KEY (or ?access_token=KEY)";
+        message = kNeedsKey;
       } else if (state.stopping) {
         status = http::status::service_unavailable;
         code = "stopping";

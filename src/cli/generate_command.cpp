@@ -73,6 +73,9 @@ int run_generate(GenerateOptions o) {
   preview::validate(o.preview);
 
   engine::EngineOptions options;
+  // The work budget protects a server shared by many clients; one local user may spend what they like.
+  options.limits.max_pixels = 0;
+  options.limits.max_work = 0;
   if (!o.vocab.empty()) options.load.vocab = o.vocab;
   if (!o.prediction.empty()) options.load.prediction = io::parse_prediction(o.prediction);
   if (!o.taesd.empty()) options.taesd = o.taesd;

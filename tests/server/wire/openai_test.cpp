@@ -99,9 +99,11 @@ TEST(OpenAiRequest, ValidationNamesTheOpenAiParam) {
   };
   EXPECT_EQ(validate(R"({"prompt": "x", "size": "520x512"})", 16), "size");
   EXPECT_EQ(validate(R"({"prompt": "x", "n": 5})", 8), "n");
-  // Four 1024x1024 images at 20 steps are past the default work budget: OpenAI has no steps, so it names n.
+  // Four 1024x1024 images are past the default budget (pixels and work): OpenAI has no steps, so both name n.
   const auto four_large = R"({"prompt": "x", "n": 4, "size": "1024x1024", "stream": true, "partial_images": 1})";
   EXPECT_EQ(validate(four_large, 8), "n");
+  tight.limits.max_pixels = 0;
+  EXPECT_EQ(validate(four_large, 8), "n");  // the work budget alone
   tight.limits.max_work = 0;
   EXPECT_EQ(validate(four_large, 8), "<no error>");
 }

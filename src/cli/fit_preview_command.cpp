@@ -17,6 +17,7 @@ namespace {
 
 struct FitPreviewOptions {
   std::string model;
+  std::string model_config;
   std::string vocab;
   std::string out;
   int samples = 12;  // random latents
@@ -95,6 +96,7 @@ void run_fit_preview(const FitPreviewOptions& o) {
 
   pipeline::LoadOptions load;
   if (!o.vocab.empty()) load.vocab = o.vocab;
+  if (!o.model_config.empty()) load.model_config = o.model_config;
   const auto model = pipeline::StableDiffusion::load(o.model, load);
   const int scale = model->latent_scale();
   if (o.size < scale || o.size % scale != 0)
@@ -134,6 +136,8 @@ void add_fit_preview_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("fit-preview",
                                  "Fit a latent2rgb preview table (3xC matrix + bias, least squares) against the model's VAE");
   cmd->add_option("--model,-m", options->model, "Checkpoint .safetensors file or diffusers model folder")->required();
+  cmd->add_option("--model-config", options->model_config,
+                  "darkroom model config (JSON) to use instead of the one beside the checkpoint");
   cmd->add_option("--vocab", options->vocab, "CLIP BPE vocabulary (bpe_simple_vocab_16e6.txt.gz) for models without a tokenizer");
   cmd->add_option("--samples", options->samples, "Random latents to decode")->capture_default_str();
   cmd->add_option("--runs", options->runs, "Short generations whose x0 estimate at every step is also decoded")

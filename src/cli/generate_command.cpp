@@ -18,6 +18,7 @@ namespace {
 
 struct GenerateOptions {
   std::string model;
+  std::string model_config;
   std::string vocab;
   std::string taesd;
   std::string prediction;
@@ -77,6 +78,8 @@ int run_generate(GenerateOptions o) {
   options.limits.max_pixels = 0;
   options.limits.max_work = 0;
   if (!o.vocab.empty()) options.load.vocab = o.vocab;
+  if (!o.model_config.empty()) options.load.model_config = o.model_config;
+  const io::OpenOptions open_options{options.load.model_config};
   if (!o.prediction.empty()) options.load.prediction = io::parse_prediction(o.prediction);
   if (!o.taesd.empty()) options.taesd = o.taesd;
   engine::Engine engine(std::move(options));
@@ -102,7 +105,7 @@ int run_generate(GenerateOptions o) {
     if (const auto* done = event->as<engine::Completed>()) {
       const auto model_name = std::filesystem::path(o.model).filename().replace_extension().string();
       auto made = request;  // with the size and spacing the model chose where none was asked for
-      pipeline::use_model_defaults(made, pipeline::model_defaults(io::open_model(o.model)));
+      pipeline::use_model_defaults(made, pipeline::model_defaults(io::open_model(o.model, open_options)));
       const auto parameters = pipeline::infotext(made, done->seed, model_name);
       for (std::size_t i = 0; i < done->images.size(); ++i) {
         const auto path = numbered(o.out, i, done->images.size());
@@ -135,13 +138,16 @@ void add_generate_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("generate", "Generate an image from a prompt");
   cmd->add_option("prompt_text", r.prompt, "Prompt (or use --prompt)");
   cmd->add_option("--prompt,-p", r.prompt, "Prompt");
-  cmd->add_option("--negative,--negative-prompt,-n", r.negative_prompt, "Negative prompt");
+  add_negative_prompt_option(cmd, r);
   cmd->add_option("--model,-m", options->model, "Checkpoint .safetensors file or diffusers model folder (default: the embedded model)");
+  cmd->add_option("--model-config", options->model_config,
+                  "darkroom model config (JSON) to use instead of the one beside the checkpoint");
   cmd->add_option("--vocab", options->vocab, "CLIP BPE vocabulary (bpe_simple_vocab_16e6.txt.gz) for models without a tokenizer");
   cmd->add_option("--width,-W", r.width, "Image width in pixels (multiple of 8; default: the model's own size)");
   cmd->add_option("--height,-H", r.height, "Image height in pixels (multiple of 8; default: the model's own size)");
   cmd->add_option("--steps", r.steps, "Denoising steps")->capture_default_str();
   add_cfg_option(cmd, r);
+  add_size_conditioning_options(cmd, r);
   cmd->add_option("--sampler", options->sampler, "euler | euler_a | dpm++2m | ddim | lcm")->capture_default_str();
   cmd->add_option("--scheduler", options->scheduler, "Sigma schedule: discrete | karras")->capture_default_str();
   cmd->add_option("--spacing", options->spacing,

@@ -16,6 +16,7 @@ struct ServeOptions {
   server::ServerOptions server;
   std::string vocab;
   std::string taesd;
+  std::string taesdxl;
   std::string prediction;
   int threads = 0;
   double heartbeat_s = 15;
@@ -36,6 +37,7 @@ int run_serve(ServeOptions o) {
   models::use_cpu_threads(o.threads);
   if (!o.vocab.empty()) s.engine.load.vocab = o.vocab;
   if (!o.taesd.empty()) s.engine.taesd = o.taesd;
+  if (!o.taesdxl.empty()) s.engine.taesdxl = o.taesdxl;
   if (!o.prediction.empty()) s.engine.load.prediction = io::parse_prediction(o.prediction);
   if (s.api_key.empty())
     if (const char* key = std::getenv("DARKROOM_API_KEY")) s.api_key = key;
@@ -68,6 +70,7 @@ void add_serve_command(CLI::App& app) {
   cmd->add_option("--port", s.port, "Port (0: any free port)")->capture_default_str();
   cmd->add_option("--vocab", options->vocab, "CLIP BPE vocabulary for models that carry no tokenizer");
   cmd->add_option("--taesd", options->taesd, "Tiny autoencoder decoder (.safetensors) for taesd previews");
+  cmd->add_option("--taesdxl", options->taesdxl, "Tiny autoencoder decoder for SDXL models' taesd previews (default: --taesd)");
   cmd->add_option("--prediction", options->prediction, "Override every model's prediction type: epsilon | v_prediction");
   cmd->add_option("--model-memory-gb", options->model_memory_gb,
                   "Weights to keep loaded; past it idle models unload, least recently used first (0: no limit)")

@@ -39,13 +39,15 @@ EngineCore::EngineCore(EngineOptions opts)
     : options(std::move(opts)), models(options.loader ? options.loader : default_loader(options.load), options.model_memory_budget) {
   if (options.workers < 1) throw std::invalid_argument("engine: workers must be at least 1");
   if (options.jobs_per_model < 0) throw std::invalid_argument("engine: jobs_per_model must be 0 (no limit) or more");
-  if (options.taesd) {
-    const auto weights = io::tiny_decoder_to_taesd(io::WeightIndex::of(io::SafetensorsFile::open(*options.taesd)));
-    taesd_channels = io::tiny_decoder_config(weights).latent_channels;
-    taesd = models::load_tiny_decoder(weights);
-    (*taesd)->to(options.load.device);
-    (*taesd)->eval();
-  }
+  const auto load_tiny = [&](const std::filesystem::path& file) {
+    const auto weights = io::tiny_decoder_to_taesd(io::WeightIndex::of(io::SafetensorsFile::open(file)));
+    LoadedTinyDecoder loaded{models::load_tiny_decoder(weights), io::tiny_decoder_config(weights).latent_channels};
+    loaded.module->to(options.load.device);
+    loaded.module->eval();
+    return loaded;
+  };
+  if (options.taesd) taesd = load_tiny(*options.taesd);
+  if (options.taesdxl) taesdxl = load_tiny(*options.taesdxl);
   for (int i = 0; i < options.workers; ++i) workers_.emplace_back([this] { work(); });
 }
 
@@ -190,7 +192,13 @@ preview::PreviewCapabilities EngineCore::capabilities(const LoadedModel& model) 
 
 preview::PreviewCapabilities EngineCore::capabilities(io::ModelFamily family, int latent_channels,
                                                       const std::optional<std::filesystem::path>& latent2rgb_table) const {
-  return preview::preview_capabilities(latent_channels, preview::table_for(family, latent2rgb_table), taesd_channels, true);
+  const auto& tiny = tiny_decoder_for(family);
+  return preview::preview_capabilities(latent_channels, preview::table_for(family, latent2rgb_table),
+                                       tiny ? std::optional(tiny->latent_channels) : std::nullopt, true);
+}
+
+const std::optional<EngineCore::LoadedTinyDecoder>& EngineCore::tiny_decoder_for(io::ModelFamily family) const {
+  return family == io::ModelFamily::sdxl && taesdxl ? taesdxl : taesd;
 }
 
 std::unique_ptr<preview::PreviewDecoder> EngineCore::make_decoder(preview::Method method,
@@ -201,7 +209,7 @@ std::unique_ptr<preview::PreviewDecoder> EngineCore::make_decoder(preview::Metho
           *preview::table_for(model.pipeline->source().family, model.pipeline->source().latent2rgb_table));
     case preview::Method::taesd: {
       std::lock_guard lock(taesd_mutex);
-      return preview::make_taesd_decoder(*taesd);
+      return preview::make_taesd_decoder(tiny_decoder_for(model.pipeline->source().family)->module);
     }
     case preview::Method::vae:
       return preview::make_vae_decoder(model.pipeline);

@@ -39,9 +39,14 @@ struct EngineCore {
 
   const EngineOptions options;
   ModelCache models;
-  std::optional<models::TinyDecoder> taesd;
-  std::optional<int64_t> taesd_channels;
-  // Jobs share the tiny decoder module, and wrapping it in a decoder sets its mode (eval()): one at a time.
+  struct LoadedTinyDecoder {
+    models::TinyDecoder module;
+    int64_t latent_channels = 0;
+  };
+  std::optional<LoadedTinyDecoder> taesd, taesdxl;
+  // The tiny decoder a model of this family previews with, if any.
+  const std::optional<LoadedTinyDecoder>& tiny_decoder_for(io::ModelFamily family) const;
+  // Jobs share the tiny decoder modules, and wrapping one in a decoder sets its mode (eval()): one at a time.
   mutable std::mutex taesd_mutex;
 
   // EngineStats' running totals, added to by every job's runner and decoder.

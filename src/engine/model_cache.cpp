@@ -1,6 +1,7 @@
 #include "model_cache.hpp"
 
 #include <stdexcept>
+#include <vector>
 
 namespace darkroom::engine {
 namespace {
@@ -11,7 +12,9 @@ double pixels(const pipeline::GenerationRequest& request) {
 
 std::size_t weight_bytes(const io::ModelSource& source) {
   std::size_t bytes = 0;
-  for (const auto* index : {&source.unet, &source.vae, &source.text_encoder})
+  std::vector<const io::WeightIndex*> components{&source.unet, &source.vae, &source.text_encoder};
+  if (source.text_encoder_2) components.push_back(&source.text_encoder_2->weights);
+  for (const auto* index : components)
     for (const auto& [name, ref] : index->entries()) {
       std::size_t numel = 1;
       for (const auto dim : ref.shape()) numel *= static_cast<std::size_t>(dim);

@@ -72,7 +72,8 @@ WeightIndex clip_text_to_hf(const WeightIndex& weights) {
                        "token_embedding.weight (OpenAI/OpenCLIP) keys");
 }
 
-ClipTextConfig clip_config_from_weights(const WeightIndex& hf, ClipTextConfig::Activation activation) {
+ClipTextConfig clip_config_from_weights(const WeightIndex& hf, ClipTextConfig::Activation activation,
+                                        std::optional<int64_t> heads, std::string_view config_field) {
   ClipTextConfig c;
   const auto token = hf.shape("text_model.embeddings.token_embedding.weight");
   c.vocab_size = token.at(0);
@@ -82,10 +83,21 @@ ClipTextConfig clip_config_from_weights(const WeightIndex& hf, ClipTextConfig::A
   if (c.layers == 0) throw ModelFileError(hf.primary_file(), "CLIP text encoder has no text_model.encoder.layers.0");
   c.intermediate_size = hf.shape(std::string(kHfLayer) + "0.mlp.fc1.weight").at(0);
   if (const auto* projection = hf.find("text_projection.weight")) c.projection_dim = projection->shape().at(0);
-  c.heads = std::max<int64_t>(4, c.width / 64);
-  if (c.width % c.heads != 0)
-    throw ModelFileError(hf.primary_file(), "CLIP width " + std::to_string(c.width) + " is not divisible into " +
-                                                std::to_string(c.heads) + " heads");
+  const std::string width = "CLIP text encoder width " + std::to_string(c.width);
+  if (heads) {
+    if (*heads <= 0 || c.width % *heads != 0)
+      throw ModelFileError(hf.primary_file(), width + " does not split into the " + std::to_string(*heads) +
+                                                  " heads its model config gives (" + std::string(config_field) + ".heads)");
+    c.heads = *heads;
+  } else {
+    constexpr int64_t kReleasedHeadWidth = 64;
+    if (c.width % kReleasedHeadWidth != 0)
+      throw ModelFileError(hf.primary_file(),
+                           width + " is not a multiple of 64, so the released encoders' 64-channel heads do not fit "
+                                   "it; give its head count in a model config: {\"" + std::string(config_field) +
+                                   "\": {\"heads\": N}} in NAME.json beside the checkpoint (or --model-config FILE)");
+    c.heads = c.width / kReleasedHeadWidth;
+  }
   c.activation = activation;
   return c;
 }

@@ -307,13 +307,15 @@ UNetConfig structure_from_weights(const WeightIndex& w) {
   return c;
 }
 
-void resolve_heads(const WeightIndex& w, UNetConfig& c, const std::vector<int64_t>& heads) {
+// `heads` per level; a level with attention must split into them (the mid block uses the last level's).
+void resolve_heads(const WeightIndex& w, UNetConfig& c, const std::vector<int64_t>& heads, const std::string& split,
+                   const std::string& origin) {
   c.num_heads = heads;
   for (int64_t i = 0; i < c.levels(); ++i) {
-    const bool attends = c.cross_attention[i] || i + 1 == c.levels();  // the mid block uses the last level's
+    const bool attends = c.cross_attention[i] || i + 1 == c.levels();
     if (attends && (heads[i] <= 0 || c.block_out_channels[i] % heads[i] != 0))
-      throw inconsistent(w, "level " + std::to_string(i) + " width " + std::to_string(c.block_out_channels[i]) +
-                                " does not split into " + std::to_string(heads[i]) + " heads");
+      throw inconsistent(w, "level " + std::to_string(i) + " has " + std::to_string(c.block_out_channels[i]) +
+                                " channels, which do not split into " + split + (origin.empty() ? "" : " (" + origin + ")"));
   }
 }
 
@@ -394,14 +396,26 @@ std::string unet_key_to_ldm(std::string_view diffusers_key, const UNetConfig& co
 }
 
 UNetConfig unet_config_from_weights(const WeightIndex& diffusers, HeadRule heads, int64_t addition_time_embed_dim) {
-  if ((heads.heads > 0) == (heads.head_width > 0))
-    throw std::invalid_argument("HeadRule: give either a head count or a head width");
+  if (heads.heads.empty() == heads.head_width.empty())
+    throw std::invalid_argument("HeadRule: give either head counts or head widths");
   auto c = structure_from_weights(diffusers);
+  const bool by_count = !heads.heads.empty();
+  const auto& rule = by_count ? heads.heads : heads.head_width;
+  if (rule.size() != 1 && static_cast<int64_t>(rule.size()) != c.levels())
+    throw inconsistent(diffusers, "the head rule has " + std::to_string(rule.size()) + " values for " +
+                                      std::to_string(c.levels()) + " levels" +
+                                      (heads.origin.empty() ? "" : " (" + heads.origin + ")"));
   std::vector<int64_t> counts;
-  // A head never narrows below its fixed width; test-size models with fewer channels get one head.
-  for (int64_t width : c.block_out_channels)
-    counts.push_back(heads.heads > 0 ? heads.heads : std::max<int64_t>(1, width / heads.head_width));
-  resolve_heads(diffusers, c, counts);
+  std::string split;
+  for (int64_t i = 0; i < c.levels(); ++i) {
+    const int64_t value = rule.size() == 1 ? rule[0] : rule[i];
+    const int64_t width = c.block_out_channels[i];
+    // 0 marks a width that does not split: an error where the level attends, unused elsewhere.
+    counts.push_back(by_count ? value : (value > 0 && width % value == 0 ? width / value : 0));
+  }
+  for (const int64_t value : rule) split += (split.empty() ? "" : "/") + std::to_string(value);
+  split = by_count ? split + " heads" : "heads of " + split + " channels";
+  resolve_heads(diffusers, c, counts, split, heads.origin);
   if (c.projection_class_embeddings_input_dim > 0) {
     if (addition_time_embed_dim <= 0)
       throw std::invalid_argument("UNet: the add_embedding needs addition_time_embed_dim");
@@ -444,7 +458,8 @@ UNetConfig unet_config_from_diffusers(const nlohmann::json& config, const Weight
 
   // diffusers' historical naming: attention_head_dim holds the number of heads.
   const char* heads = field(config, "num_attention_heads") ? "num_attention_heads" : "attention_head_dim";
-  resolve_heads(diffusers, c, per_level(config, heads, levels));
+  const auto counts = per_level(config, heads, levels);
+  resolve_heads(diffusers, c, counts, "the heads its config.json gives ('" + std::string(heads) + "')", "");
   c.norm_groups = get<int64_t>(config, "norm_num_groups", 32);
   c.norm_eps = get<double>(config, "norm_eps", 1e-5);
 

@@ -24,7 +24,8 @@ std::string without_nul(const std::string& text) {
 std::string infotext(const GenerationRequest& r, int64_t seed, const std::string& model_name) {
   std::ostringstream s;
   s << without_nul(r.prompt) << "\n";
-  if (!r.negative_prompt.empty()) s << "Negative prompt: " << without_nul(r.negative_prompt) << "\n";
+  if (r.negative_prompt && !r.negative_prompt->empty())
+    s << "Negative prompt: " << without_nul(*r.negative_prompt) << "\n";
   const auto spacing = r.spacing.value_or(sampling::default_spacing(r.sampler));
   s << "Steps: " << r.steps << ", Sampler: " << sampling::sampler_name(r.sampler)
     << ", Schedule type: " << sampling::sigma_schedule_name(r.scheduler)

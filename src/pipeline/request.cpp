@@ -1,5 +1,6 @@
 #include "darkroom/pipeline/request.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 
@@ -18,6 +19,12 @@ ModelDefaults model_defaults(const io::ModelSource& source) {
   if (source.noise_schedule.timestep_spacing) defaults.spacing = sampling::parse_spacing(*source.noise_schedule.timestep_spacing);
   defaults.cfg = source.guidance_scale;
   return defaults;
+}
+
+int max_clip_skip(const io::ModelSource& source) {
+  int layers = static_cast<int>(source.text_config.layers) - source.text_skip_offset;
+  if (source.text_encoder_2) layers = std::min(layers, static_cast<int>(source.text_encoder_2->config.layers)) - 1;
+  return layers;
 }
 
 void use_model_defaults(GenerationRequest& request, const ModelDefaults& defaults) {
@@ -45,7 +52,7 @@ void validate(const GenerationRequest& r, const RequestLimits& limits, int laten
   require(r.seed >= -1, "seed", "must be -1 (random) or a non-negative integer");
   require(r.prompt.size() <= limits.max_prompt_bytes, "prompt",
           "is longer than " + std::to_string(limits.max_prompt_bytes) + " bytes");
-  require(r.negative_prompt.size() <= limits.max_prompt_bytes, "negative_prompt",
+  require(r.negative_prompt.value_or("").size() <= limits.max_prompt_bytes, "negative_prompt",
           "is longer than " + std::to_string(limits.max_prompt_bytes) + " bytes");
   const auto pixels = uint64_t(r.width) * uint64_t(r.height) * uint64_t(r.batch);
   require(limits.max_pixels == 0 || pixels <= limits.max_pixels, "batch",
@@ -56,6 +63,14 @@ void validate(const GenerationRequest& r, const RequestLimits& limits, int laten
   require(limits.max_work == 0 || work <= limits.max_work, "steps",
           "latent pixels x batch x steps is " + std::to_string(work) + ", more than the work budget of " +
               std::to_string(limits.max_work) + " this server allows in one job (max_work); ask for fewer steps, fewer or smaller images");
+  const auto size_ok = [](const std::optional<ImageSize>& size) {
+    return !size || (size->width >= 1 && size->width <= 16384 && size->height >= 1 && size->height <= 16384);
+  };
+  require(size_ok(r.original_size), "original_size", "width and height must be between 1 and 16384");
+  require(size_ok(r.target_size), "target_size", "width and height must be between 1 and 16384");
+  require(!r.crop_top_left || (r.crop_top_left->x >= 0 && r.crop_top_left->x <= 16384 && r.crop_top_left->y >= 0 &&
+                               r.crop_top_left->y <= 16384),
+          "crop_top_left", "x and y must be between 0 and 16384");
   if (r.init_image) validate_img2img(r, r.init_image->width, r.init_image->height);
 }
 

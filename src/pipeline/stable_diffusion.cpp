@@ -48,17 +48,26 @@ std::string_view phase_name(Phase phase) {
   return "?";
 }
 
+// A prompt's token windows for each text encoder (SDXL's two pad differently).
+struct PromptTokens {
+  std::vector<std::vector<int64_t>> te1, te2;
+  std::size_t size() const { return te1.size(); }
+};
+
 struct StableDiffusion::Impl {
   io::ModelSource source;
   LoadOptions options;
   text::ClipTokenizer tokenizer;
+  std::optional<text::ClipTokenizer> tokenizer_2;  // SDXL, when its second encoder has its own
   models::ClipTextModel text_encoder{nullptr};
+  models::ClipTextModel text_encoder_2{nullptr};  // SDXL
   models::UNet2DConditionModel unet{nullptr};
   models::AutoencoderKL vae{nullptr};
   sampling::TrainSchedule train;
 
-  std::vector<std::vector<int64_t>> windows(const std::string& prompt, std::size_t at_least) const;
-  torch::Tensor encode(const std::vector<std::vector<int64_t>>& windows, int clip_skip);
+  PromptTokens tokens(const std::string& prompt, std::size_t at_least) const;
+  PromptEmbedding encode(const PromptTokens& tokens, int clip_skip);
+  Conditioning condition(const PromptEmbedding& embedding, const GenerationRequest& request) const;
   // A VAE latent in the UNet's space (diffusers: (latent - shift_factor) * scaling_factor).
   torch::Tensor scaled(const torch::Tensor& vae_latent) const {
     return (vae_latent - source.vae_config.shift_factor) * source.vae_config.scaling_factor;
@@ -69,15 +78,25 @@ StableDiffusion::StableDiffusion(std::unique_ptr<Impl> impl) : impl_(std::move(i
 StableDiffusion::~StableDiffusion() = default;
 
 std::shared_ptr<StableDiffusion> StableDiffusion::load(const std::filesystem::path& model, const LoadOptions& options) {
-  auto source = io::open_model(model);
+  auto source = io::open_model(model, io::OpenOptions{options.model_config});
   if (options.prediction) source.unet_config.prediction = *options.prediction;
   auto tokenizer = load_tokenizer(source, options);
   auto impl = std::make_unique<Impl>(Impl{std::move(source), options, std::move(tokenizer)});
-  impl->text_encoder = models::load_clip_text(impl->source.text_encoder, impl->source.text_config);
-  impl->train = sampling::TrainSchedule::stable_diffusion(impl->source.noise_schedule.rescale_betas_zero_snr);
-  impl->unet = models::load_unet(impl->source.unet, impl->source.unet_config);
-  impl->vae = models::load_vae(impl->source.vae, impl->source.vae_config);
-  for (torch::nn::Module* m : std::initializer_list<torch::nn::Module*>{impl->text_encoder.get(), impl->unet.get(), impl->vae.get()}) {
+  const auto& loaded = impl->source;
+  impl->text_encoder = models::load_clip_text(loaded.text_encoder, loaded.text_config);
+  std::vector<torch::nn::Module*> modules{impl->text_encoder.get()};
+  if (const auto& te2 = loaded.text_encoder_2) {
+    impl->text_encoder_2 = models::load_clip_text(te2->weights, te2->config);
+    if (te2->tokenizer && te2->tokenizer != loaded.tokenizer)
+      impl->tokenizer_2 = text::ClipTokenizer::from_vocab_and_merges(te2->tokenizer->vocab_json, te2->tokenizer->merges_txt);
+    modules.push_back(impl->text_encoder_2.get());
+  }
+  impl->train = sampling::TrainSchedule::stable_diffusion(loaded.noise_schedule.rescale_betas_zero_snr);
+  impl->unet = models::load_unet(loaded.unet, loaded.unet_config);
+  impl->vae = models::load_vae(loaded.vae, loaded.vae_config);
+  modules.push_back(impl->unet.get());
+  modules.push_back(impl->vae.get());
+  for (torch::nn::Module* m : modules) {
     m->to(options.device);
     m->eval();
   }
@@ -90,26 +109,62 @@ int StableDiffusion::latent_scale() const {
   return 1 << (static_cast<int>(impl_->source.vae_config.block_out_channels.size()) - 1);
 }
 
-std::vector<std::vector<int64_t>> StableDiffusion::Impl::windows(const std::string& prompt, std::size_t at_least) const {
-  auto out = tokenizer.windows(prompt, source.pad_token, source.text_config.context_length);
+PromptTokens StableDiffusion::Impl::tokens(const std::string& prompt, std::size_t at_least) const {
   // A1111 and ComfyUI pad the shorter of prompt and negative prompt with empty windows.
-  while (out.size() < at_least) out.push_back(tokenizer.windows("", source.pad_token, source.text_config.context_length)[0]);
+  const auto windows = [&](const text::ClipTokenizer& t, int64_t pad, int64_t context) {
+    auto out = t.windows(prompt, pad, context);
+    while (out.size() < at_least) out.push_back(t.windows("", pad, context)[0]);
+    return out;
+  };
+  PromptTokens out;
+  out.te1 = windows(tokenizer, source.pad_token, source.text_config.context_length);
+  if (const auto& te2 = source.text_encoder_2)
+    out.te2 = windows(tokenizer_2 ? *tokenizer_2 : tokenizer, te2->pad_token, te2->config.context_length);
   return out;
 }
 
-torch::Tensor StableDiffusion::Impl::encode(const std::vector<std::vector<int64_t>>& windows, int clip_skip) {
+PromptEmbedding StableDiffusion::Impl::encode(const PromptTokens& tokens, int clip_skip) {
+  const auto ids = [&](const std::vector<int64_t>& window) {
+    return torch::tensor(window, torch::kInt64).unsqueeze(0).to(options.device);
+  };
+  PromptEmbedding out;
   std::vector<torch::Tensor> parts;
-  for (const auto& ids : windows) {
-    auto input = torch::tensor(ids, torch::kInt64).unsqueeze(0).to(options.device);
-    const auto out = text_encoder->forward(input);
-    parts.push_back(text_encoder->conditioning(out, clip_skip + source.text_skip_offset));
+  for (std::size_t w = 0; w < tokens.size(); ++w) {
+    const auto te1 = text_encoder->forward(ids(tokens.te1[w]));
+    if (!text_encoder_2) {
+      parts.push_back(text_encoder->conditioning(te1, clip_skip + source.text_skip_offset));
+      continue;
+    }
+    // SDXL: both encoders' penultimate hidden states (clip_skip 1), without final LayerNorm, side by side;
+    // the pooled embedding is the first window's, as for a prompt within one window.
+    const auto te2 = text_encoder_2->forward(ids(tokens.te2[w]));
+    parts.push_back(torch::cat({te1.raw_hidden_state(clip_skip + 1), te2.raw_hidden_state(clip_skip + 1)}, -1));
+    if (w == 0) out.pooled = te2.text_embeds;
   }
-  return torch::cat(parts, 1);
+  out.context = torch::cat(parts, 1);
+  return out;
+}
+
+// SDXL's add_time_ids: (original height, width, crop top, left, target height, width).
+Conditioning StableDiffusion::Impl::condition(const PromptEmbedding& embedding, const GenerationRequest& r) const {
+  Conditioning out{embedding.context, std::nullopt};
+  if (!text_encoder_2) return out;
+  const auto original = r.original_size.value_or(ImageSize{r.width, r.height});
+  const auto crop = r.crop_top_left.value_or(CropOffset{});
+  const auto target = r.target_size.value_or(ImageSize{r.width, r.height});
+  const std::vector<float> ids{float(original.height), float(original.width), float(crop.y),
+                               float(crop.x),          float(target.height),   float(target.width)};
+  out.added = models::AddedConditions{embedding.pooled, torch::tensor(ids).unsqueeze(0).to(options.device)};
+  return out;
+}
+
+PromptEmbedding StableDiffusion::embed_prompt(const std::string& prompt, int clip_skip) const {
+  torch::NoGradGuard no_grad;
+  return impl_->encode(impl_->tokens(prompt, 0), clip_skip);
 }
 
 torch::Tensor StableDiffusion::encode_prompt(const std::string& prompt, int clip_skip) const {
-  torch::NoGradGuard no_grad;
-  return impl_->encode(impl_->windows(prompt, 0), clip_skip);
+  return embed_prompt(prompt, clip_skip).context;
 }
 
 torch::Tensor StableDiffusion::decode_latents(const torch::Tensor& latents) const {
@@ -137,6 +192,9 @@ GenerationResult StableDiffusion::generate(const GenerationRequest& asked, const
   use_model_defaults(request, model_defaults(impl_->source));
   const int scale = latent_scale();
   validate(request, RequestLimits::runnable(), scale);
+  if (request.clip_skip > max_clip_skip(impl_->source))
+    throw std::invalid_argument("clip_skip: this model's text encoder has layers for at most " +
+                                std::to_string(max_clip_skip(impl_->source)) + ", got " + std::to_string(request.clip_skip));
   auto phase = [&](Phase p) {
     if (observer.on_phase) observer.on_phase(p);
   };
@@ -150,14 +208,17 @@ GenerationResult StableDiffusion::generate(const GenerationRequest& asked, const
   // diffusers runs the unconditional branch only when guidance is above 1.
   const double cfg = *request.cfg;  // use_model_defaults filled it
   const bool guided = cfg > 1.0;
-  auto positive = impl_->windows(request.prompt, 0);
-  torch::Tensor uncond;
-  if (guided) {
-    auto negative = impl_->windows(request.negative_prompt, positive.size());
-    positive = impl_->windows(request.prompt, negative.size());
+  auto positive = impl_->tokens(request.prompt, 0);
+  PromptEmbedding uncond;
+  // SDXL without a negative prompt guides away from zeros (diffusers' force_zeros_for_empty_prompt).
+  const bool zero_uncond = guided && !request.negative_prompt && impl_->source.force_zeros_for_empty_prompt;
+  if (guided && !zero_uncond) {
+    auto negative = impl_->tokens(request.negative_prompt.value_or(""), positive.size());
+    positive = impl_->tokens(request.prompt, negative.size());
     uncond = impl_->encode(negative, request.clip_skip);
   }
-  auto cond = impl_->encode(positive, request.clip_skip);
+  const auto cond = impl_->encode(positive, request.clip_skip);
+  if (zero_uncond) uncond = {torch::zeros_like(cond.context), torch::zeros_like(cond.pooled)};
   result.timings.encode_prompt_s = seconds_since(start);
 
   const auto spacing = request.spacing.value_or(sampling::default_spacing(request.sampler));
@@ -179,8 +240,9 @@ GenerationResult StableDiffusion::generate(const GenerationRequest& asked, const
 
   phase(Phase::denoising);
   start = Clock::now();
-  const auto denoiser = make_denoiser(impl_->unet, impl_->source.unet_config.prediction, cond, uncond, cfg,
-                                      request.batch);
+  const auto denoiser =
+      make_denoiser(impl_->unet, impl_->source.unet_config.prediction, impl_->condition(cond, request),
+                    guided ? impl_->condition(uncond, request) : Conditioning{}, cfg, request.batch);
   x = sampling::sample(request.sampler, denoiser, x, schedule, generator, observer.on_step);
   result.latents = sampling::final_latents(x, schedule);
   result.timings.denoise_s = seconds_since(start);

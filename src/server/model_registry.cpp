@@ -52,7 +52,7 @@ ModelDescription ModelRegistry::describe(const std::string& id) const {
   description.prediction = source.unet_config.prediction;
   description.latent_channels = static_cast<int>(source.vae_config.latent_channels);
   description.latent_scale = 1 << std::max<int>(0, static_cast<int>(source.vae_config.block_out_channels.size()) - 1);
-  description.max_clip_skip = static_cast<int>(source.text_config.layers) - source.text_skip_offset;
+  description.max_clip_skip = pipeline::max_clip_skip(source);
   description.defaults = pipeline::model_defaults(source);
   description.latent2rgb_table = source.latent2rgb_table;
   std::lock_guard lock(mutex_);

@@ -11,7 +11,7 @@ Architecture shapes_architecture(int64_t vocab_size, io::Prediction prediction) 
   a.text.vocab_size = vocab_size;
   a.text.context_length = 32;  // captions are under 25 tokens; long prompts still split into windows
   a.text.width = 128;
-  a.text.heads = 4;  // what clip_config_from_weights infers: max(4, width / 64)
+  a.text.heads = 4;  // 32-channel heads: the exported model config says so
   a.text.layers = 4;
   a.text.intermediate_size = 512;
   a.text.activation = io::ClipTextConfig::Activation::quick_gelu;  // SD1's text encoder

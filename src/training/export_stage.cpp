@@ -34,6 +34,9 @@ void export_model(const TrainOptions& options, const fs::path& model) {
   config.image_size = architecture.image_size;
   if (options.zero_terminal_snr) config.noise_schedule = {true, "trailing"};  // sampling starts at pure noise
   config.guidance_scale = options.guidance_scale;
+  // No tensor records how attention heads split: say it, rather than leave it to conventions.
+  config.heads.text_encoder = architecture.text.heads;
+  config.heads.unet_heads = architecture.unet.num_heads;
   const fs::path stem = fs::path(model).replace_extension();
   config.tokenizer = io::ModelConfig::Tokenizer{stem.string() + ".vocab.json", stem.string() + ".merges.txt",
                                                 tokenizer.eos_id()};

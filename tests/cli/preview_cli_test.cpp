@@ -29,7 +29,7 @@ fs::path fresh_dir(const std::string& name) {
 }
 
 std::vector<std::string> tiny_model_args() {
-  return {DARKROOM_BINARY, "generate", "--model", golden::path("checkpoints/sd1_tiny.safetensors").string(),
+  return {DARKROOM_BINARY, "generate", "--model", golden::checkpoint("sd1_tiny").string(),
           "--vocab", golden::path("clip/bpe_simple_vocab_16e6.txt.gz").string(), "--prompt", "a red apple",
           "--seed", "42", "--threads", "2"};
 }

@@ -2,7 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <filesystem>
 #include <nlohmann/json.hpp>
+
+#include "darkroom/io/safetensors_writer.hpp"
 
 #include "support/golden.hpp"
 
@@ -58,8 +63,9 @@ TEST(ClipLayout, UnknownLayoutAndMissingTensorsAreNamed) {
 
 TEST(ClipLayout, ConfigFromWeights) {
   const auto sdxl = open("checkpoints/sdxl_tiny.safetensors");
+  // The tiny encoders' 4 heads (manifest.json) are what a model config gives; no tensor records them.
   const auto te1 = clip_config_from_weights(clip_text_to_hf(sdxl.under("conditioner.embedders.0.transformer.")),
-                                            Activation::quick_gelu);
+                                            Activation::quick_gelu, 4);
   EXPECT_EQ(te1.vocab_size, 49408);
   EXPECT_EQ(te1.context_length, 77);
   EXPECT_EQ(te1.width, 32);
@@ -70,10 +76,41 @@ TEST(ClipLayout, ConfigFromWeights) {
   EXPECT_EQ(te1.activation, Activation::quick_gelu);
 
   const auto te2 =
-      clip_config_from_weights(clip_text_to_hf(sdxl.under("conditioner.embedders.1.model.")), Activation::gelu);
+      clip_config_from_weights(clip_text_to_hf(sdxl.under("conditioner.embedders.1.model.")), Activation::gelu, 2);
+  EXPECT_EQ(te2.heads, 2);
   EXPECT_EQ(te2.layers, 3);
   EXPECT_EQ(te2.projection_dim, 32);
   EXPECT_EQ(te2.activation, Activation::gelu);
+}
+
+TEST(ClipLayout, HeadsAreNeverGuessed) {
+  const auto hf = clip_text_to_hf(open("checkpoints/sdxl_tiny.safetensors").under("conditioner.embedders.1.model."));
+  // Width 32: the released encoders' 64-channel heads do not fit, and no count is made up.
+  try {
+    clip_config_from_weights(hf, Activation::gelu, std::nullopt, "text_encoder_2");
+    FAIL() << "guessed a head count";
+  } catch (const ModelFileError& e) {
+    EXPECT_NE(std::string(e.what()).find("text_encoder_2"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("model config"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(clip_config_from_weights(hf, Activation::gelu, 3), ModelFileError);  // 32 channels, 3 heads
+  EXPECT_THROW(clip_config_from_weights(hf, Activation::gelu, 0), ModelFileError);
+}
+
+TEST(ClipLayout, WidthsOf64ChannelHeadsTakeTheConvention) {
+  // Only shapes are read: a 128-wide encoder (zeros) has 2 heads unless a config says otherwise.
+  const auto file = std::filesystem::temp_directory_path() / ("darkroom-clip-128-" + std::to_string(::getpid()) + ".safetensors");
+  const std::vector<std::byte> zeros(512 * 128 * 2);
+  const TensorToWrite token{"text_model.embeddings.token_embedding.weight", DType::F16, {100, 128},
+                            std::span(zeros).first(100 * 128 * 2)};
+  const TensorToWrite position{"text_model.embeddings.position_embedding.weight", DType::F16, {77, 128},
+                               std::span(zeros).first(77 * 128 * 2)};
+  const TensorToWrite fc1{"text_model.encoder.layers.0.mlp.fc1.weight", DType::F16, {512, 128}, std::span(zeros)};
+  write_safetensors(file, {token, position, fc1});
+  const auto hf = WeightIndex::of(SafetensorsFile::open(file));
+  EXPECT_EQ(clip_config_from_weights(hf, Activation::gelu).heads, 2);
+  EXPECT_EQ(clip_config_from_weights(hf, Activation::gelu, 8).heads, 8);
+  std::filesystem::remove(file);
 }
 
 TEST(ClipLayout, ConfigFromHfJson) {

@@ -50,7 +50,7 @@ void expect_round_trip(const WeightIndex& diffusers, const KeyToLdm& to_ldm,
 }
 
 TEST(LdmKeys, Sd1CheckpointKeysMapBackToTheFilesOwnKeys) {
-  const auto source = open_model(golden::path("checkpoints/sd1_tiny.safetensors"));
+  const auto source = open_model(golden::checkpoint("sd1_tiny"));
   const auto file = open("checkpoints/sd1_tiny.safetensors");
   expect_inverse_of_checkpoint(source.unet, file, "model.diffusion_model.",
                                [&](std::string_view key) { return unet_key_to_ldm(key, source.unet_config); });

@@ -94,18 +94,110 @@ TEST_F(ModelConfigTest, NamesWhatIsWrong) {
   expect_error(R"({"format": "darkroom.model", "version": 1, "timestep_spacing": "spread"})", "'timestep_spacing'");
   expect_error(R"({"format": "darkroom.model", "version": 1, "guidance_scale": "low"})", "'guidance_scale'");
   expect_error(R"({"format": "darkroom.model", "version": 1, "guidance_scale": -2})", "'guidance_scale'");
+  // Unknown fields are named, at any depth: a misspelt setting is never silently ignored.
+  expect_error(R"({"format": "darkroom.model", "version": 1, "guidance": 2})", "'guidance'");
+  expect_error(R"({"format": "darkroom.model", "version": 1, "unet": {"head_count": 8}})", "'unet.head_count'");
+  expect_error(R"({"format": "darkroom.model", "version": 1, "text_encoder": {"heads": 4, "layers": 3}})",
+               "'text_encoder.layers'");
+  expect_error(R"({"format": "darkroom.model", "version": 1,
+                   "tokenizer": {"vocab": "m.vocab.json", "merges": "m.merges.txt", "pad_token": 1, "pad": 2}})",
+               "'tokenizer.pad'");
+  expect_error(R"({"format": "darkroom.model", "version": 1, "text_encoder": 4})", "'text_encoder'");
+  expect_error(R"({"format": "darkroom.model", "version": 1, "text_encoder": {}})", "'text_encoder.heads'");
+  expect_error(R"({"format": "darkroom.model", "version": 1, "text_encoder_2": {"heads": 0}})", "'text_encoder_2.heads'");
+  expect_error(R"({"format": "darkroom.model", "version": 1, "unet": {"heads": 8, "head_dim": 64}})", "'unet'");
+  expect_error(R"({"format": "darkroom.model", "version": 1, "unet": {}})", "'unet'");
+  expect_error(R"({"format": "darkroom.model", "version": 1, "unet": {"heads": [8, 2.5]}})", "'unet.heads'");
+  expect_error(R"({"format": "darkroom.model", "version": 1, "unet": {"head_dim": []}})", "'unet.head_dim'");
+}
+
+TEST_F(ModelConfigTest, HeadsReadBackAsWritten) {
+  ModelConfig config;
+  config.heads.text_encoder = 12;
+  config.heads.text_encoder_2 = 20;
+  config.heads.unet_head_dim = {64};
+  write_model_config(dir_ / "m.json", config);
+  auto back = read_model_config(dir_ / "m.json");
+  EXPECT_EQ(back.heads.text_encoder, 12);
+  EXPECT_EQ(back.heads.text_encoder_2, 20);
+  EXPECT_EQ(back.heads.unet_head_dim, std::vector<int64_t>{64});
+  EXPECT_TRUE(back.heads.unet_heads.empty());
+
+  config.heads.unet_head_dim.clear();
+  config.heads.unet_heads = {5, 10, 20};
+  write_model_config(dir_ / "m.json", config);
+  back = read_model_config(dir_ / "m.json");
+  EXPECT_EQ(back.heads.unet_heads, (std::vector<int64_t>{5, 10, 20}));
+}
+
+// Checkpoints of the golden layouts whose heads are not the golden ones (nor any convention's): the
+// model config is what says how they split, for each text encoder and the UNet.
+TEST_F(ModelConfigTest, HeadsComeFromTheModelConfig) {
+  const auto sd1 = dir_ / "sd1.safetensors";
+  fs::create_symlink(golden::path("checkpoints/sd1_tiny.safetensors"), sd1);
+  std::ofstream(dir_ / "sd1.json") << R"({"format": "darkroom.model", "version": 1,
+      "text_encoder": {"heads": 2}, "unet": {"heads": [4, 2, 2, 8]}})";
+  const auto a = open_model(sd1);
+  EXPECT_EQ(a.text_config.heads, 2);
+  EXPECT_EQ(a.unet_config.num_heads, (std::vector<int64_t>{4, 2, 2, 8}));
+
+  const auto sdxl = dir_ / "sdxl.safetensors";
+  fs::create_symlink(golden::path("checkpoints/sdxl_tiny.safetensors"), sdxl);
+  std::ofstream(dir_ / "sdxl.json") << R"({"format": "darkroom.model", "version": 1,
+      "text_encoder": {"heads": 8}, "text_encoder_2": {"heads": 2}, "unet": {"head_dim": 8}})";
+  const auto b = open_model(sdxl);
+  EXPECT_EQ(b.family, ModelFamily::sdxl);
+  EXPECT_EQ(b.text_config.heads, 8);
+  ASSERT_TRUE(b.text_encoder_2);
+  EXPECT_EQ(b.text_encoder_2->config.heads, 2);
+  EXPECT_EQ(b.unet_config.num_heads, (std::vector<int64_t>{4, 4, 8}));
+
+  // --model-config: another file than the one beside the checkpoint.
+  std::ofstream(dir_ / "other.json") << R"({"format": "darkroom.model", "version": 1,
+      "text_encoder": {"heads": 4}, "text_encoder_2": {"heads": 4}, "unet": {"head_dim": 16}})";
+  const auto c = open_model(sdxl, OpenOptions{dir_ / "other.json"});
+  EXPECT_EQ(c.text_config.heads, 4);
+  EXPECT_EQ(c.unet_config.num_heads, (std::vector<int64_t>{2, 2, 4}));
+  EXPECT_THROW(open_model(sdxl, OpenOptions{dir_ / "missing.json"}), ModelFileError);
+
+  // Heads that do not divide a width, and heads for an encoder the model does not have, are refused.
+  std::ofstream(dir_ / "sd1.json") << R"({"format": "darkroom.model", "version": 1,
+      "text_encoder": {"heads": 3}, "unet": {"heads": 8}})";
+  EXPECT_THROW(open_model(sd1), ModelFileError);
+  std::ofstream(dir_ / "sd1.json") << R"({"format": "darkroom.model", "version": 1,
+      "text_encoder": {"heads": 4}, "text_encoder_2": {"heads": 4}, "unet": {"heads": 8}})";
+  EXPECT_THROW(open_model(sd1), ModelFileError);
+  // The SDXL UNet's 32-channel levels do not split into the convention's 64-channel heads.
+  std::ofstream(dir_ / "sdxl.json") << R"({"format": "darkroom.model", "version": 1,
+      "text_encoder": {"heads": 4}, "text_encoder_2": {"heads": 4}})";
+  try {
+    open_model(sdxl);
+    ADD_FAILURE() << "guessed the UNet's heads";
+  } catch (const ModelFileError& e) {
+    EXPECT_NE(std::string(e.what()).find("\"head_dim\""), std::string::npos) << e.what();
+  }
 }
 
 TEST_F(ModelConfigTest, OpenModelAppliesTheConfigAndFindsThePreviewTable) {
   const auto checkpoint = dir_ / "m.safetensors";
   fs::copy_file(golden::path("checkpoints/sd1_tiny.safetensors"), checkpoint);
+  // The tiny model's heads fit no convention: without a config it is refused, naming what to give.
+  try {
+    open_model(checkpoint);
+    ADD_FAILURE() << "opened a model whose heads no file gives";
+  } catch (const ModelFileError& e) {
+    EXPECT_NE(std::string(e.what()).find("{\"text_encoder\": {\"heads\": N}}"), std::string::npos) << e.what();
+  }
+  const std::string heads = R"("text_encoder": {"heads": 4}, "unet": {"heads": 8})";
+  write(R"({"format": "darkroom.model", "version": 1, )" + heads + "}");
   const auto plain = open_model(checkpoint);
   EXPECT_EQ(plain.image_size, 512);
   EXPECT_FALSE(plain.tokenizer);
   EXPECT_FALSE(plain.latent2rgb_table);
 
   write(R"({"format": "darkroom.model", "version": 1, "prediction": "v_prediction", "vae_scaling_factor": 0.5,
-            "image_size": 64, "tokenizer": {"vocab": "m.vocab.json", "merges": "m.merges.txt", "pad_token": 7}})");
+            "image_size": 64, "tokenizer": {"vocab": "m.vocab.json", "merges": "m.merges.txt", "pad_token": 7}, )" +
+        heads + "}");
   std::ofstream(dir_ / "m.latent2rgb.json") << "{}";
   const auto configured = open_model(checkpoint);
   EXPECT_EQ(configured.unet_config.prediction, Prediction::v_prediction);
@@ -120,7 +212,7 @@ TEST_F(ModelConfigTest, OpenModelAppliesTheConfigAndFindsThePreviewTable) {
   EXPECT_FALSE(configured.guidance_scale);
 
   write(R"({"format": "darkroom.model", "version": 1, "rescale_betas_zero_snr": true, "timestep_spacing": "trailing",
-            "guidance_scale": 2.5})");
+            "guidance_scale": 2.5, )" + heads + "}");
   const auto zero_snr = open_model(checkpoint);
   EXPECT_TRUE(zero_snr.noise_schedule.rescale_betas_zero_snr);
   EXPECT_EQ(zero_snr.noise_schedule.timestep_spacing, "trailing");

@@ -108,9 +108,21 @@ TEST(UNetLayout, InconsistentWeightsAreRejected) {
 
   // A head count that does not divide the channels is an error...
   EXPECT_THROW(unet_config_from_weights(good, HeadRule::count(5)), ModelFileError);
-  // ...while a fixed head width wider than a level's channels gives that level one head.
-  EXPECT_EQ(unet_config_from_weights(good, HeadRule::width(64)).num_heads, (std::vector<int64_t>{1, 1, 1, 1}));
+  // ...and so is a head width the channels do not split into: never rounded to a count that fits.
+  try {
+    unet_config_from_weights(good, HeadRule::width(64, "the convention; give a model config"));
+    FAIL() << "guessed a head count";
+  } catch (const ModelFileError& e) {
+    EXPECT_NE(std::string(e.what()).find("heads of 64 channels"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("give a model config"), std::string::npos) << e.what();
+  }
   EXPECT_EQ(unet_config_from_weights(good, HeadRule::width(16)).num_heads, (std::vector<int64_t>{2, 2, 4, 4}));
+  // Per level, as a model config may give them: one entry per level, or one for all.
+  EXPECT_EQ(unet_config_from_weights(good, HeadRule{{4, 2, 2, 8}, {}, ""}).num_heads,
+            (std::vector<int64_t>{4, 2, 2, 8}));
+  EXPECT_EQ(unet_config_from_weights(good, HeadRule{{}, {8, 16, 32, 16}, ""}).num_heads,
+            (std::vector<int64_t>{4, 2, 2, 4}));
+  EXPECT_THROW(unet_config_from_weights(good, HeadRule{{4, 2}, {}, ""}), ModelFileError);  // 2 values, 4 levels
 }
 
 TEST(UNetLayout, DiffusersConfigMustMatchWeights) {

@@ -12,6 +12,9 @@
 namespace darkroom::models {
 namespace {
 
+// manifest.json: the tiny CLIPs split their 32 channels into 4 heads, which no tensor records.
+constexpr int64_t kTinyHeads = 4;
+
 using Activation = io::ClipTextConfig::Activation;
 
 struct ClipCase {
@@ -42,7 +45,7 @@ class ClipGolden : public ::testing::TestWithParam<ClipCase> {
 TEST_P(ClipGolden, MatchesEveryOutput) {
   const auto& param = GetParam();
   const auto hf = io::clip_text_to_hf(weights_of(param));
-  const auto config = io::clip_config_from_weights(hf, param.activation);
+  const auto config = io::clip_config_from_weights(hf, param.activation, kTinyHeads);
   auto model = load_clip_text(hf, config);
   auto golden = golden::load(param.golden_file);
 
@@ -85,7 +88,7 @@ INSTANTIATE_TEST_SUITE_P(
 TEST(ClipText, ShorterInputUsesLeadingPositions) {
   const auto hf = io::clip_text_to_hf(
       io::WeightIndex::of(io::SafetensorsFile::open(golden::path("models/clip_tiny_gelu.hf.safetensors"))));
-  auto model = load_clip_text(hf, io::clip_config_from_weights(hf, Activation::gelu));
+  auto model = load_clip_text(hf, io::clip_config_from_weights(hf, Activation::gelu, kTinyHeads));
   auto golden = golden::load("clip_text/clip_tiny_gelu.golden.safetensors");
   // Causal attention: the first 20 positions do not see what follows them.
   const auto out = model->forward(golden.at("input_ids").slice(1, 0, 20));
@@ -96,7 +99,7 @@ TEST(ClipText, ShorterInputUsesLeadingPositions) {
 TEST(ClipText, RejectsBadInputAndClipSkip) {
   const auto hf = io::clip_text_to_hf(
       io::WeightIndex::of(io::SafetensorsFile::open(golden::path("models/clip_tiny_gelu.hf.safetensors"))));
-  auto model = load_clip_text(hf, io::clip_config_from_weights(hf, Activation::gelu));
+  auto model = load_clip_text(hf, io::clip_config_from_weights(hf, Activation::gelu, kTinyHeads));
   EXPECT_THROW(model->forward(torch::zeros({1, 78}, torch::kLong)), std::invalid_argument);
   EXPECT_THROW(model->forward(torch::zeros({77}, torch::kLong)), std::invalid_argument);
   const auto out = model->forward(torch::zeros({1, 5}, torch::kLong));
@@ -109,7 +112,7 @@ TEST(ClipText, MissingTensorIsNamed) {
   auto hf = io::clip_text_to_hf(
       io::WeightIndex::of(io::SafetensorsFile::open(golden::path("checkpoints/sd1_tiny.safetensors")))
           .under("cond_stage_model.transformer."));
-  const auto config = io::clip_config_from_weights(hf, Activation::quick_gelu);
+  const auto config = io::clip_config_from_weights(hf, Activation::quick_gelu, kTinyHeads);
   hf.erase("text_model.encoder.layers.1.mlp.fc2.weight");
   try {
     load_clip_text(hf, config);
@@ -123,7 +126,7 @@ TEST(ClipText, MissingTensorIsNamed) {
 TEST(ClipText, ModuleNamesAreHfKeys) {
   const auto hf =
       io::WeightIndex::of(io::SafetensorsFile::open(golden::path("models/clip_tiny_gelu.hf.safetensors")));
-  ClipTextModel model(io::clip_config_from_weights(hf, Activation::gelu));
+  ClipTextModel model(io::clip_config_from_weights(hf, Activation::gelu, kTinyHeads));
   const auto params = model->named_parameters();
   EXPECT_EQ(params.size(), hf.size());
   for (const auto& item : params) EXPECT_TRUE(hf.contains(item.key())) << item.key();

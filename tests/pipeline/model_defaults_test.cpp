@@ -30,6 +30,11 @@ class ModelDefaultsTest : public ::testing::Test {
     fs::copy_file(golden::path("checkpoints/sd1_tiny.safetensors"), checkpoint_, fs::copy_options::overwrite_existing);
     io::ModelConfig config;
     config.noise_schedule = {true, "trailing"};
+    write_config(config);
+  }
+  // The tiny model's heads (which no tensor records) with the settings under test.
+  void write_config(io::ModelConfig config) {
+    config.heads = io::read_model_config(golden::checkpoints_dir() / "sd1_tiny.json").heads;
     io::write_model_config(io::model_config_path(checkpoint_), config);
   }
   void TearDown() override { fs::remove_all(dir_); }
@@ -82,7 +87,7 @@ TEST(UseModelDefaults, FillsOnlyWhatTheRequestLeavesOut) {
 TEST_F(ModelDefaultsTest, ModelsRecommendedGuidanceScaleIsTheDefaultCfg) {
   io::ModelConfig config;
   config.guidance_scale = 2.0;
-  io::write_model_config(io::model_config_path(checkpoint_), config);
+  write_config(config);
   LoadOptions options;
   options.vocab = golden::vocab_file();
   const auto model = StableDiffusion::load(checkpoint_, options);
@@ -118,8 +123,8 @@ TEST_F(ModelDefaultsTest, ZeroTerminalSnrModelStartsFromPureNoiseWithItsSpacing)
   ASSERT_EQ(leading.size(), 4u);
   EXPECT_LT(leading.front(), 100.0);
 
-  // The same file without the config keeps SD's schedule: sigma_max 14.6 at timestep 999.
-  fs::remove(io::model_config_path(checkpoint_));
+  // The same file with a config that names no schedule keeps SD's: sigma_max 14.6 at timestep 999.
+  write_config({});
   const auto plain = StableDiffusion::load(checkpoint_, options);
   EXPECT_FALSE(model_defaults(plain->source()).spacing);
   EXPECT_NEAR(sigmas_of_run(*plain, sampling::Spacing::trailing).front(), 14.6146, 1e-3);

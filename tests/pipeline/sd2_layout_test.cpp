@@ -4,6 +4,7 @@
 // goldens do pin down: detection and the text conditioning SD2 uses.
 #include <gtest/gtest.h>
 
+#include "darkroom/io/model_config.hpp"
 #include "darkroom/io/safetensors_writer.hpp"
 #include "darkroom/pipeline/stable_diffusion.hpp"
 #include "support/golden.hpp"
@@ -27,6 +28,9 @@ fs::path make_sd2_layout_file() {
   copy(*sdxl, "conditioner.embedders.1.model.", "cond_stage_model.model.");
   const auto out = fs::temp_directory_path() / ("darkroom-sd2-layout-" + std::to_string(::getpid()) + ".safetensors");
   io::write_safetensors(out, tensors);
+  // The tiny parts' heads: the SD1 UNet's 8 per level, CLIP's 32 channels in 4.
+  io::write_model_config(io::model_config_path(out),
+                         io::read_model_config(golden::checkpoints_dir() / "sd1_tiny.json"));
   return out;
 }
 
@@ -56,6 +60,7 @@ TEST(Sd2Layout, LoadsAsSd2AndConditionsOnThePenultimateLayer) {
   ASSERT_EQ(result.images.size(), 1u);
   EXPECT_FALSE(torch::isnan(result.latents).any().item<bool>());
   fs::remove(file);
+  fs::remove(io::model_config_path(file));
 }
 
 TEST(ModelErrors, MissingTensorIsNamedWithTheFile) {
@@ -65,6 +70,7 @@ TEST(ModelErrors, MissingTensorIsNamedWithTheFile) {
     if (t.name != "model.diffusion_model.out.2.weight") tensors.push_back({t.name, t.dtype, t.shape, sd1->bytes(t)});
   const auto file = fs::temp_directory_path() / ("darkroom-missing-" + std::to_string(::getpid()) + ".safetensors");
   io::write_safetensors(file, tensors);
+  fs::copy_file(golden::checkpoints_dir() / "sd1_tiny.json", io::model_config_path(file), fs::copy_options::overwrite_existing);
   LoadOptions options;
   options.vocab = golden::vocab_file();
   try {
@@ -75,6 +81,7 @@ TEST(ModelErrors, MissingTensorIsNamedWithTheFile) {
     EXPECT_NE(std::string(e.what()).find("conv_out.weight"), std::string::npos) << e.what();
   }
   fs::remove(file);
+  fs::remove(io::model_config_path(file));
 }
 
 }  // namespace

@@ -32,7 +32,7 @@ std::shared_ptr<const pipeline::StableDiffusion> tiny_model() {
   static const auto model = [] {
     pipeline::LoadOptions options;
     options.vocab = golden::path("clip/bpe_simple_vocab_16e6.txt.gz");
-    return pipeline::StableDiffusion::load(golden::path("checkpoints/sd1_tiny.safetensors"), options);
+    return pipeline::StableDiffusion::load(golden::checkpoint("sd1_tiny"), options);
   }();
   return model;
 }

@@ -120,7 +120,7 @@ TEST(Latent2Rgb, FitAgainstTheGoldenTinyVae) {
   at::set_num_threads(2);
   pipeline::LoadOptions options;
   options.vocab = golden::path("clip/bpe_simple_vocab_16e6.txt.gz");
-  const auto model = pipeline::StableDiffusion::load(golden::path("checkpoints/sd1_tiny.safetensors"), options);
+  const auto model = pipeline::StableDiffusion::load(golden::checkpoint("sd1_tiny"), options);
   torch::manual_seed(11);
   const auto latents = torch::randn({6, 4, 8, 8});
   const auto images = model->decode_latents(latents);

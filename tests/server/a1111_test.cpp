@@ -187,7 +187,7 @@ TEST(A1111, SamplersModelsAndOptions) {
     EXPECT_NE(std::find(names.begin(), names.end(), name), names.end()) << name;
 
   const auto models = get(port, "/sdapi/v1/sd-models").json();
-  ASSERT_EQ(models.size(), 2u);
+  ASSERT_EQ(models.size(), 3u);  // sd1_tiny, sd1_tiny_unconfigured, sdxl_tiny
   EXPECT_EQ(models[0].at("title"), "sd1_tiny");
   EXPECT_EQ(models[0].at("model_name"), "sd1_tiny");
   EXPECT_EQ(models[0].at("filename"), "sd1_tiny.safetensors");

@@ -48,7 +48,7 @@ std::vector<BadRequest> bad_requests() {
       {"a path as model", "/v1/jobs", with("model", "../../etc/passwd"), 400, "model"},
       {"an absolute path as model", "/v1/jobs", with("model", "/tmp/x"), 400, "model"},
       {"unknown model", "/v1/jobs", with("model", "nope"), 400, "model"},
-      {"unsupported model", "/v1/jobs", with("model", "sdxl_tiny"), 400, "model"},
+      {"unsupported model", "/v1/jobs", with("model", "sd1_tiny_unconfigured"), 400, "model"},
       {"stream field outside generate", "/v1/jobs", with("stream", "sse"), 400, "stream"},
       {"unknown stream format", "/v1/generate", with("stream", "xml"), 400, "stream"},
   };

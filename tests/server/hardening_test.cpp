@@ -263,20 +263,20 @@ TEST(Validation, InitImagesAreCheckedFromTheirHeaderAndDecodedByTheWorker) {
 // The server's file system stays its own: model errors name files relative to the models folder.
 TEST(Validation, ModelErrorsShowNoServerPaths) {
   TestServer server;
-  const auto golden_dir = golden::path("checkpoints").string();
+  const auto models_dir = golden::checkpoints_dir().string();
   const auto caps = get(server.port(), "/v1/capabilities");
-  EXPECT_NE(caps.body.find("sdxl_tiny"), std::string::npos);
-  EXPECT_EQ(caps.body.find(golden_dir), std::string::npos) << caps.body;
+  EXPECT_NE(caps.body.find("sd1_tiny_unconfigured"), std::string::npos);
+  EXPECT_EQ(caps.body.find(models_dir), std::string::npos) << caps.body;
   auto body = tiny_request(1);
-  body["model"] = "sdxl_tiny";  // recognised, not supported
+  body["model"] = "sd1_tiny_unconfigured";  // listed, cannot be loaded without a model config
   const auto refused = post_json(server.port(), "/v1/jobs", body);
   EXPECT_EQ(refused.status, 400u);
-  EXPECT_NE(refused.body.find("sdxl_tiny.safetensors"), std::string::npos) << refused.body;
-  EXPECT_EQ(refused.body.find(golden_dir), std::string::npos) << refused.body;
+  EXPECT_NE(refused.body.find("sd1_tiny_unconfigured.safetensors"), std::string::npos) << refused.body;
+  EXPECT_EQ(refused.body.find(models_dir), std::string::npos) << refused.body;
   // A1111 switches only to models that can be read.
-  const auto options = post_json(server.port(), "/sdapi/v1/options", {{"sd_model_checkpoint", "sdxl_tiny"}});
+  const auto options = post_json(server.port(), "/sdapi/v1/options", {{"sd_model_checkpoint", "sd1_tiny_unconfigured"}});
   EXPECT_EQ(options.status, 422u) << options.body;
-  EXPECT_EQ(options.body.find(golden_dir), std::string::npos) << options.body;
+  EXPECT_EQ(options.body.find(models_dir), std::string::npos) << options.body;
 }
 
 // A NUL in a prompt, which no PNG text can hold: every image is still delivered, with U+FFFD in its text.

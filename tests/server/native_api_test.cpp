@@ -53,11 +53,14 @@ TEST(NativeApi, HealthAndCapabilities) {
   EXPECT_EQ(models["sd1_tiny"].at("preview_methods"), nlohmann::json({"none", "auto", "latent2rgb", "vae"}));
   EXPECT_EQ(models["sd1_tiny"].at("auto_preview"), "latent2rgb");
   ASSERT_TRUE(models.contains("sdxl_tiny"));
-  EXPECT_TRUE(models["sdxl_tiny"].contains("error"));  // listed, with why it cannot be used
+  EXPECT_EQ(models["sdxl_tiny"].at("family"), "SDXL");
+  EXPECT_EQ(models["sdxl_tiny"].at("auto_preview"), "latent2rgb");
+  ASSERT_TRUE(models.contains("sd1_tiny_unconfigured"));
+  EXPECT_TRUE(models["sd1_tiny_unconfigured"].contains("error"));  // listed, with why it cannot be used
   EXPECT_NE(std::find(caps.at("samplers").begin(), caps.at("samplers").end(), "dpm++2m"), caps.at("samplers").end());
   const auto openai = get(server.port(), "/v1/models").json();
   EXPECT_EQ(openai.at("object"), "list");
-  EXPECT_EQ(openai.at("data").size(), 2u);
+  EXPECT_EQ(openai.at("data").size(), 3u);
 }
 
 TEST(NativeApi, SubmitWatchOverSseAndFetchTheResult) {

@@ -163,7 +163,7 @@ TEST(OpenAiImages, ErrorsNameTheParamInOpenAisShape) {
       {"unknown field", with("steps", 4), "steps"},
       {"unknown model", with("model", "sd9-turbo"), "model"},
       {"a path as model", with("model", "../etc/passwd"), "model"},
-      {"unsupported model", with("model", "sdxl_tiny"), "model"},
+      {"unloadable model", with("model", "sd1_tiny_unconfigured"), "model"},
   };
   for (const auto& input : bad) {
     SCOPED_TRACE(input.name);

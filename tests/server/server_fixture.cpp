@@ -20,7 +20,7 @@ using asio::ip::tcp;
 ServerOptions tiny_server_options() {
   ServerOptions options;
   options.port = 0;
-  options.models_dirs = {golden::path("checkpoints")};
+  options.models_dirs = {golden::checkpoints_dir()};
   options.default_model = "sd1_tiny";
   options.engine.load.vocab = golden::path("clip/bpe_simple_vocab_16e6.txt.gz");
   options.heartbeat = std::chrono::seconds(1);

@@ -16,7 +16,8 @@
 
 namespace darkroom::server::testing {
 
-// --models-dir golden/checkpoints (sd1_tiny, plus sdxl_tiny which is recognised but not supported),
+// --models-dir golden::checkpoints_dir() (sd1_tiny and sdxl_tiny beside their model configs, and
+// sd1_tiny_unconfigured, which is listed but cannot be loaded),
 // default model sd1_tiny, the golden CLIP vocabulary, 1 s heartbeats, 2 s disconnect grace, up to
 // 1000 steps.
 ServerOptions tiny_server_options();

@@ -1,6 +1,7 @@
 #include "support/golden.hpp"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include "darkroom/io/safetensors.hpp"
 #include "darkroom/models/weights.hpp"
@@ -9,6 +10,41 @@ namespace darkroom::golden {
 
 std::filesystem::path path(std::string_view relative) {
   return std::filesystem::path(DARKROOM_GOLDEN_DIR) / relative;
+}
+
+namespace {
+
+// Owns the folder of configured checkpoints for the life of the process.
+struct CheckpointsFolder {
+  std::filesystem::path dir;
+  CheckpointsFolder() {
+    namespace fs = std::filesystem;
+    dir = fs::temp_directory_path() / ("darkroom-golden-models-" + std::to_string(::getpid()));
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    for (const char* name : {"sd1_tiny", "sdxl_tiny"}) {
+      const std::string stem = name;
+      fs::create_symlink(fs::absolute(path("checkpoints/" + stem + ".safetensors")), dir / (stem + ".safetensors"));
+      fs::copy_file(fs::path(DARKROOM_TEST_DATA_DIR) / "golden_models" / (stem + ".json"), dir / (stem + ".json"));
+    }
+    // A checkpoint a server lists but cannot load: its heads fit no convention and it has no config.
+    fs::create_symlink(fs::absolute(path("checkpoints/sd1_tiny.safetensors")), dir / "sd1_tiny_unconfigured.safetensors");
+  }
+  ~CheckpointsFolder() {
+    std::error_code ignored;
+    std::filesystem::remove_all(dir, ignored);
+  }
+};
+
+}  // namespace
+
+std::filesystem::path checkpoints_dir() {
+  static const CheckpointsFolder folder;
+  return folder.dir;
+}
+
+std::filesystem::path checkpoint(std::string_view name) {
+  return checkpoints_dir() / (std::string(name) + ".safetensors");
 }
 
 std::map<std::string, torch::Tensor> load(std::string_view relative) {
@@ -22,6 +58,21 @@ std::map<std::string, torch::Tensor> load(std::string_view relative) {
     out.emplace(info.name, models::load_tensor(ref, dtype));
   }
   return out;
+}
+
+::testing::AssertionResult image_close(const image::Image& image, const torch::Tensor& image_uint8) {
+  if (image.channels != 3 || image_uint8.dim() != 3 || image.height != image_uint8.size(0) ||
+      image.width != image_uint8.size(1))
+    return ::testing::AssertionFailure() << "the image is " << image.width << "x" << image.height << "x"
+                                         << image.channels << ", the golden " << image_uint8.sizes();
+  const auto ours = torch::from_blob(const_cast<uint8_t*>(image.pixels.data()), {image.height, image.width, 3},
+                                     torch::kUInt8).to(torch::kInt32);
+  const auto diff = (ours - image_uint8.to(torch::kInt32)).abs();
+  const int max_diff = diff.max().item<int>();
+  const int64_t differing = diff.gt(0).sum().item<int64_t>();
+  if (max_diff <= 1 && differing <= diff.numel() / 1000) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "largest difference " << max_diff << " levels, " << differing << " of "
+                                       << diff.numel() << " values differ (allowed: 1 level, 0.1%)";
 }
 
 Closeness closeness(const torch::Tensor& actual, const torch::Tensor& expected) {

@@ -8,9 +8,18 @@
 #include <string>
 #include <string_view>
 
+#include "darkroom/image/image.hpp"
+
 namespace darkroom::golden {
 
 std::filesystem::path path(std::string_view relative);
+
+// The golden checkpoints as a user would keep them: checkpoints/NAME.safetensors linked into a temporary
+// folder beside its model config (tests/data/golden_models/NAME.json, with the heads no tensor records).
+// Made once per process and removed at exit; the golden folder stays read-only. Holds sd1_tiny and
+// sdxl_tiny, and sd1_tiny_unconfigured: the SD1 file without its config, which cannot be loaded.
+std::filesystem::path checkpoints_dir();
+std::filesystem::path checkpoint(std::string_view name);  // checkpoints_dir() / NAME.safetensors
 
 // Every tensor of a golden safetensors file: floats as float32, integers as int64, uint8 kept.
 std::map<std::string, torch::Tensor> load(std::string_view relative);
@@ -30,6 +39,9 @@ Closeness closeness(const torch::Tensor& actual, const torch::Tensor& expected);
 inline ::testing::AssertionResult component_close(const torch::Tensor& a, const torch::Tensor& b) {
   return all_close(a, b, 1e-5, 1e-4);
 }
+// A pipeline's RGB8 image against a golden image_uint8 [H,W,3]: within one level, on at most 0.1% of values.
+::testing::AssertionResult image_close(const image::Image& image, const torch::Tensor& image_uint8);
+
 inline ::testing::AssertionResult loop_close(const torch::Tensor& a, const torch::Tensor& b) {
   return all_close(a, b, 1e-4, 1e-3);
 }

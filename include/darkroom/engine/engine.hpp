@@ -48,6 +48,9 @@ struct EngineOptions {
   // A tiny autoencoder decoder (safetensors, taesd.py or diffusers AutoencoderTiny keys) for taesd
   // previews of models with matching latent channels. Loaded by the constructor.
   std::optional<std::filesystem::path> taesd;
+  // The tiny decoder for SDXL models (TAESDXL: SDXL's VAE latents are not SD1's, though their shapes
+  // are): when given, SDXL models use it and the others taesd; else every model uses taesd.
+  std::optional<std::filesystem::path> taesdxl;
   // Bytes of model weights (as loaded, float32) to keep loaded; past it, the models no job is using are
   // unloaded, least recently used first (a model in use stays, even over the budget). 0: no limit.
   std::size_t model_memory_budget = 0;

@@ -3,6 +3,8 @@
 // (`text_model.*`, diffusers folders, SD1 single files) and OpenAI / OpenCLIP (`transformer.resblocks.*`,
 // SD2 and SDXL single files). The model is written against the HF names; OpenAI files are renamed here.
 #include <cstdint>
+#include <optional>
+#include <string_view>
 
 #include <nlohmann/json_fwd.hpp>
 
@@ -30,9 +32,13 @@ struct ClipTextConfig {
 // Throws ModelFileError when neither layout is recognised.
 WeightIndex clip_text_to_hf(const WeightIndex& weights);
 
-// Shapes give every size except the head count, which no tensor records: every released CLIP uses
-// 64-wide heads, so heads = max(4, width / 64) (the floor keeps tiny test models at 4 heads).
-ClipTextConfig clip_config_from_weights(const WeightIndex& hf, ClipTextConfig::Activation activation);
+// Shapes give every size except the head count, which no tensor records: `heads` when a model config
+// gives it, else the convention of every released encoder (OpenAI CLIP ViT-L, OpenCLIP ViT-H and bigG):
+// 64-channel heads. Throws ModelFileError when the width does not split into those heads; without a
+// config, the error asks for the model config field `config_field` ("text_encoder", "text_encoder_2").
+ClipTextConfig clip_config_from_weights(const WeightIndex& hf, ClipTextConfig::Activation activation,
+                                        std::optional<int64_t> heads = std::nullopt,
+                                        std::string_view config_field = "text_encoder");
 
 // A diffusers text_encoder/config.json (transformers CLIPTextConfig). projection_dim is only taken when
 // the weights hold a text_projection. Throws std::invalid_argument naming a missing or unsupported field.

@@ -26,6 +26,16 @@ enum class Layout { single_file, diffusers_folder };
 struct TokenizerFiles {
   std::filesystem::path vocab_json;  // diffusers tokenizer/vocab.json
   std::filesystem::path merges_txt;  // diffusers tokenizer/merges.txt
+  bool operator==(const TokenizerFiles&) const = default;
+};
+
+// SDXL's second text encoder (OpenCLIP ViT-bigG with its projection): its penultimate hidden state is
+// concatenated with the first encoder's, and its projected pooled output conditions the UNet.
+struct SecondTextEncoder {
+  WeightIndex weights;  // Hugging Face CLIPTextModelWithProjection names
+  ClipTextConfig config;
+  int64_t pad_token = 0;                    // OpenCLIP pads with "!" (id 0)
+  std::optional<TokenizerFiles> tokenizer;  // absent: the first encoder's tokenizer
 };
 
 struct ModelSource {
@@ -39,6 +49,7 @@ struct ModelSource {
   UNetConfig unet_config;
   VaeConfig vae_config;
   ClipTextConfig text_config;
+  std::optional<SecondTextEncoder> text_encoder_2;  // SDXL
 
   // SD2 single files keep OpenCLIP's last layer, which SD2 never uses: conditioning reads one layer
   // earlier there than in the diffusers conversion (which drops that layer).
@@ -55,12 +66,25 @@ struct ModelSource {
   // NAME.latent2rgb.json beside a single file NAME.safetensors (`darkroom fit-preview --out`): the
   // model's own preview table, preferred to its family's published one.
   std::optional<std::filesystem::path> latent2rgb_table;
+  // SDXL (diffusers' force_zeros_for_empty_prompt): a request without a negative prompt is guided away
+  // from zero conditioning, pooled embedding included, rather than from the encoded empty prompt.
+  bool force_zeros_for_empty_prompt = false;
 };
 
-// Opens a single-file checkpoint (.safetensors) or a diffusers folder (model_index.json). A single file's
-// darkroom model config (NAME.json, see model_config.hpp) and preview table are read when present. Throws
-// ModelFileError naming the file and the problem: unreadable or corrupt files, missing components,
-// an unsupported family (SDXL, recognised but not supported yet).
-ModelSource open_model(const std::filesystem::path& path);
+struct OpenOptions {
+  // A darkroom model config to use instead of the one beside a single file (NAME.json). With a diffusers
+  // folder, whose config.json files give the architecture, its head counts must agree with them.
+  std::optional<std::filesystem::path> model_config;
+};
+
+// Opens a single-file checkpoint (.safetensors) or a diffusers folder (model_index.json) of SD1, SD2 or
+// SDXL. A single file's darkroom model config (NAME.json, see model_config.hpp) and preview table are read
+// when present. What no file records follows the conventions of released checkpoints unless a model
+// config says otherwise: CLIP and OpenCLIP text encoders have 64-channel heads, SD1's UNet 8 heads per
+// level, SD2's and SDXL's 64-channel heads. A model those do not fit is refused with an error asking for
+// a model config, never run with a guess. Throws ModelFileError naming the file and the problem:
+// unreadable or corrupt files, missing components, heads that do not fit, an unsupported variant (SDXL
+// refiners).
+ModelSource open_model(const std::filesystem::path& path, const OpenOptions& options = {});
 
 }  // namespace darkroom::io

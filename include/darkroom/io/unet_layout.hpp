@@ -42,13 +42,16 @@ struct UNetConfig {
   bool operator==(const UNetConfig&) const = default;
 };
 
-// How attention heads are split, which no tensor records. SD1's LDM config fixes the count
-// (num_heads 8); SD2 and SDXL fix the width (num_head_channels 64).
+// How attention heads split, which no tensor records: a fixed head count (SD1's LDM config: num_heads 8)
+// or a fixed head width (SD2 and SDXL: num_head_channels 64), one value for every level or one per level.
 struct HeadRule {
-  int64_t heads = 0;       // fixed head count, or
-  int64_t head_width = 0;  // fixed channels per head
-  static HeadRule count(int64_t n) { return {n, 0}; }
-  static HeadRule width(int64_t channels) { return {0, channels}; }
+  std::vector<int64_t> heads;       // fixed head count, or
+  std::vector<int64_t> head_width;  // fixed channels per head
+  // Where the rule comes from, added to the error when the UNet's widths do not split that way (for a
+  // convention: how to give the heads instead).
+  std::string origin;
+  static HeadRule count(int64_t n, std::string origin = {}) { return {{n}, {}, std::move(origin)}; }
+  static HeadRule width(int64_t channels, std::string origin = {}) { return {{}, {channels}, std::move(origin)}; }
 };
 
 // Renames LDM UNet keys (already stripped of "model.diffusion_model.") to diffusers keys. The block
@@ -65,7 +68,8 @@ std::string unet_key_to_ldm(std::string_view diffusers_key, const UNetConfig& co
 // Reads widths, levels, attention placement, transformer depths, context width, projection kind and the
 // SDXL add-embedding from diffusers-named weights. addition_time_embed_dim is only used when the weights
 // have an add_embedding (SDXL base and refiner use 256). GroupNorm settings are SD's (32 groups, 1e-5).
-// Throws ModelFileError naming the file when the weights do not form a consistent UNet.
+// Throws ModelFileError naming the file when the weights do not form a consistent UNet, or when a level
+// with attention does not split into heads as the rule says (never rounding to a head count that fits).
 UNetConfig unet_config_from_weights(const WeightIndex& diffusers, HeadRule heads,
                                     int64_t addition_time_embed_dim = 256);
 

@@ -14,9 +14,24 @@ namespace darkroom::pipeline {
 // The classifier-free guidance scale of SD's reference pipelines, for models that recommend none.
 inline constexpr double kDefaultGuidanceScale = 7.5;
 
+// SDXL's size conditioning, in pixels.
+struct ImageSize {
+  int width = 0;
+  int height = 0;
+  bool operator==(const ImageSize&) const = default;
+};
+struct CropOffset {
+  int x = 0;  // left
+  int y = 0;  // top
+  bool operator==(const CropOffset&) const = default;
+};
+
 struct GenerationRequest {
   std::string prompt;
-  std::string negative_prompt;
+  // Absent is not the same as empty for SDXL models (io::ModelSource::force_zeros_for_empty_prompt): no
+  // negative prompt guides away from zero conditioning, as diffusers does; "" encodes the empty prompt.
+  // Other families encode "" either way.
+  std::optional<std::string> negative_prompt;
   int width = 0;   // 0: the model's native size (io::ModelSource::image_size; 512 for SD1)
   int height = 0;
   int steps = 20;
@@ -29,6 +44,12 @@ struct GenerationRequest {
   int clip_skip = 1;                          // 1 = last layer; 2 = penultimate (A1111 "CLIP skip 2")
   std::optional<image::Image> init_image;     // img2img when present
   double strength = 0.75;                     // img2img: fraction of the schedule that is re-noised
+  // SDXL micro-conditioning (diffusers' original_size, crops_coords_top_left, target_size): the size the
+  // model is told the training image had, where it was cropped, and the size to aim for. Absent: the
+  // image size, 0,0 and the image size. Models of other families have no such input and ignore them.
+  std::optional<ImageSize> original_size;
+  std::optional<CropOffset> crop_top_left;
+  std::optional<ImageSize> target_size;
 };
 
 // Limits a request must respect: the defaults are what a server and the CLI accept unless configured
@@ -61,6 +82,10 @@ struct ModelDefaults {
 };
 // The defaults a model's files declare (io::ModelSource::image_size, noise_schedule and guidance_scale).
 ModelDefaults model_defaults(const io::ModelSource& source);
+// The largest clip_skip the model's text encoders have layers for: SD2 single files keep a layer SD2
+// never uses, and SDXL starts from the penultimate layer of both encoders.
+int max_clip_skip(const io::ModelSource& source);
+
 // Fills a width or height of 0, an absent spacing and an absent cfg (kDefaultGuidanceScale when the model
 // recommends none) from the model's defaults.
 void use_model_defaults(GenerationRequest& request, const ModelDefaults& defaults);

@@ -1,5 +1,5 @@
 #pragma once
-// A loaded Stable Diffusion model (SD1.x / SD2.x) and one generation: encode the prompt, sample,
+// A loaded Stable Diffusion model (SD1.x / SD2.x / SDXL) and one generation: encode the prompt, sample,
 // decode. fp32; CPU by default, CUDA when libtorch has it and the caller asks.
 #include <torch/torch.h>
 
@@ -21,6 +21,8 @@ struct LoadOptions {
   // own tokenizer is used when it has one).
   std::optional<std::filesystem::path> vocab;
   std::optional<io::Prediction> prediction;  // override what the model files say or imply
+  // A darkroom model config to use instead of the one beside the checkpoint (io::OpenOptions).
+  std::optional<std::filesystem::path> model_config;
   torch::Device device = torch::kCPU;
 };
 
@@ -51,6 +53,14 @@ struct GenerationResult {
   Timings timings;
 };
 
+// A prompt's text conditioning: context [1, 77*k, D] for a prompt that spans k 75-token windows (SDXL:
+// both encoders' hidden states side by side), and for SDXL the second encoder's projected pooled output
+// [1, P] of the first window (undefined for other families).
+struct PromptEmbedding {
+  torch::Tensor context;
+  torch::Tensor pooled;
+};
+
 class StableDiffusion {
  public:
   static std::shared_ptr<StableDiffusion> load(const std::filesystem::path& model, const LoadOptions& options = {});
@@ -59,8 +69,10 @@ class StableDiffusion {
   // Pixels per latent cell (8 for SD).
   int latent_scale() const;
 
-  // Text conditioning for a prompt: [1, 77*k, D] for a prompt that spans k 75-token windows.
-  torch::Tensor encode_prompt(const std::string& prompt, int clip_skip = 1) const;
+  // Text conditioning for a prompt. clip_skip 1 is the family's own layer (SD1: the last, with final
+  // LayerNorm; SDXL: the penultimate, without); each further step takes the hidden state a layer earlier.
+  PromptEmbedding embed_prompt(const std::string& prompt, int clip_skip = 1) const;
+  torch::Tensor encode_prompt(const std::string& prompt, int clip_skip = 1) const;  // embed_prompt().context
   GenerationResult generate(const GenerationRequest& request, const GenerationObserver& observer = {}) const;
 
   // Latents (scaled SD latents) to images in [0,1], and RGB8.

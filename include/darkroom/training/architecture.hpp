@@ -1,9 +1,8 @@
 #pragma once
 // The embedded model's architecture: Stable Diffusion 1.x's (CLIP text encoder, UNet with cross-attention,
 // 4-channel KL autoencoder), scaled down to what an hour on two CPU cores can train on 64x64 scenes.
-// Every size obeys the rules the single-file loader reads back from tensor shapes (SD1's 8 attention heads,
-// CLIP's 64-wide heads with a floor of 4, GroupNorm over 32 groups), so the exported file needs no config
-// for its architecture.
+// Shapes give the loader every size but the attention head splits, which the exported model config states
+// (its text encoder's 32-channel heads are not the released encoders' 64).
 #include <cstdint>
 
 #include "darkroom/io/clip_layout.hpp"

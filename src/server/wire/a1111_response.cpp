@@ -36,8 +36,8 @@ json a1111_txt2img_response(const A1111Request& request, const std::vector<std::
   // A1111 clients read these keys of info (json.loads(response["info"])) to label and reproduce images.
   const json info = {{"prompt", g.prompt},
                      {"all_prompts", json::array_t(n, g.prompt)},
-                     {"negative_prompt", g.negative_prompt},
-                     {"all_negative_prompts", json::array_t(n, g.negative_prompt)},
+                     {"negative_prompt", g.negative_prompt.value_or("")},
+                     {"all_negative_prompts", json::array_t(n, g.negative_prompt.value_or(""))},
                      {"seed", seed},
                      {"all_seeds", json::array_t(n, seed)},
                      {"width", g.width},

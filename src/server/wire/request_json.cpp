@@ -80,6 +80,26 @@ preview::PreviewOptions parse_preview(const nlohmann::json& object) {
   return o;
 }
 
+// An object of two integers, both required: SDXL's {"width": W, "height": H} and {"x": X, "y": Y}.
+std::optional<std::pair<int, int>> parse_int_pair(FieldReader& in, const char* key, const char* first,
+                                                  const char* second) {
+  const auto* value = in.find(key);
+  if (!value) return std::nullopt;
+  FieldReader pair(*value, in.path(key));
+  const auto a = pair.integer(first);
+  const auto b = pair.integer(second);
+  pair.reject_unknown();
+  if (!a || !b)
+    throw field_error(in.path(key), std::string("must give both ") + first + " and " + second + ", as {\"" + first +
+                                        "\": 1024, \"" + second + "\": 1024}");
+  return std::pair{*a, *b};
+}
+
+std::optional<pipeline::ImageSize> parse_image_size(FieldReader& in, const char* key) {
+  const auto size = parse_int_pair(in, key, "width", "height");
+  return size ? std::optional(pipeline::ImageSize{size->first, size->second}) : std::nullopt;
+}
+
 StreamFormat parse_stream(const std::string& value) {
   if (value == "sse") return StreamFormat::sse;
   if (value == "msgpack") return StreamFormat::msgpack;
@@ -156,6 +176,9 @@ NativeRequest parse_native_request(const nlohmann::json& body, const RequestDefa
     g.strength = *v;
   }
   if (const auto* v = in.find("preview")) job.preview = parse_preview(*v);
+  g.original_size = parse_image_size(in, "original_size");
+  if (const auto crop = parse_int_pair(in, "crop_top_left", "x", "y")) g.crop_top_left = {crop->first, crop->second};
+  g.target_size = parse_image_size(in, "target_size");
 
   if (auto v = in.string("stream")) {
     if (!allow_stream_field)

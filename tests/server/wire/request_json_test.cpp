@@ -66,6 +66,26 @@ TEST(NativeRequest, ReadsEveryField) {
   EXPECT_TRUE(r.cancel_on_disconnect);
 }
 
+TEST(NativeRequest, ReadsSdxlSizeConditioning) {
+  const auto r = parse(R"({"prompt": "a cat", "original_size": {"width": 2048, "height": 1536},
+    "crop_top_left": {"x": 0, "y": 64}, "target_size": {"width": 1024, "height": 768}})");
+  const auto& g = r.job.generation;
+  EXPECT_EQ(g.original_size, (pipeline::ImageSize{2048, 1536}));
+  EXPECT_EQ(g.crop_top_left, (pipeline::CropOffset{0, 64}));
+  EXPECT_EQ(g.target_size, (pipeline::ImageSize{1024, 768}));
+  const auto plain = parse(R"({"prompt": "a cat"})");
+  EXPECT_FALSE(plain.job.generation.original_size || plain.job.generation.crop_top_left ||
+               plain.job.generation.target_size);
+  EXPECT_FALSE(plain.job.generation.negative_prompt);  // absent, not "": SDXL conditions on zeros
+  EXPECT_EQ(parse(R"({"prompt": "a cat", "negative_prompt": ""})").job.generation.negative_prompt, "");
+
+  EXPECT_EQ(error_field([] { parse(R"({"prompt": "", "original_size": [1024, 1024]})"); }), "original_size");
+  EXPECT_EQ(error_field([] { parse(R"({"prompt": "", "original_size": {"width": 1024}})"); }), "original_size");
+  EXPECT_EQ(error_field([] { parse(R"({"prompt": "", "target_size": {"width": 8, "height": 8, "depth": 1}})"); }),
+            "target_size.depth");
+  EXPECT_EQ(error_field([] { parse(R"({"prompt": "", "crop_top_left": {"x": "left", "y": 0}})"); }), "crop_top_left.x");
+}
+
 TEST(NativeRequest, LeavesDefaultsForAbsentAndNullFields) {
   const auto r = parse(R"({"prompt": "", "seed": null, "preview": null, "negative_prompt": null, "steps": 25.0})");
   const pipeline::GenerationRequest library_defaults;

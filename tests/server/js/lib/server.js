@@ -3,12 +3,31 @@
 // ctest sets DARKROOM_BIN (the darkroom executable) and DARKROOM_GOLDEN_DIR (the reference data).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const goldenDir = process.env.DARKROOM_GOLDEN_DIR ?? path.resolve(here, '../../../../../shared/golden');
+
+// The golden checkpoints as a user keeps them: each linked into a temporary folder beside its model config
+// (tests/data/golden_models/NAME.json, the heads no tensor records), as the C++ tests see them.
+let modelsDir;
+export function goldenModelsDir() {
+  if (modelsDir) return modelsDir;
+  modelsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'darkroom-golden-models-'));
+  const configs = path.resolve(here, '../../../data/golden_models');
+  for (const name of ['sd1_tiny', 'sdxl_tiny']) {
+    fs.symlinkSync(path.resolve(goldenDir, 'checkpoints', `${name}.safetensors`), path.join(modelsDir, `${name}.safetensors`));
+    fs.copyFileSync(path.join(configs, `${name}.json`), path.join(modelsDir, `${name}.json`));
+  }
+  // Listed but not loadable: the SD1 file without the config its heads need.
+  fs.symlinkSync(path.resolve(goldenDir, 'checkpoints', 'sd1_tiny.safetensors'), path.join(modelsDir, 'sd1_tiny_unconfigured.safetensors'));
+  process.on('exit', () => fs.rmSync(modelsDir, { recursive: true, force: true }));
+  return modelsDir;
+}
 
 // 64x64 images of the golden tiny SD1 model take some 10-20 ms per step.
 export const tinyRequest = (fields = {}) => ({ prompt: 'a red fox in the snow', width: 64, height: 64, seed: 42, ...fields });
@@ -44,7 +63,7 @@ export function pngInfo(bytes) {
 export async function startServer(extraArgs = []) {
   const bin = process.env.DARKROOM_BIN;
   if (!bin) throw new Error('DARKROOM_BIN is not set: point it at the darkroom executable (ctest sets it)');
-  const args = ['serve', '--models-dir', path.join(goldenDir, 'checkpoints'), '--default-model', 'sd1_tiny',
+  const args = ['serve', '--models-dir', goldenModelsDir(), '--default-model', 'sd1_tiny',
     '--vocab', path.join(goldenDir, 'clip', 'bpe_simple_vocab_16e6.txt.gz'), '--port', '0', '--heartbeat', '1',
     '--disconnect-grace', '2', '--job-ttl', '60', '--max-batch', '20', '--threads', '1', ...extraArgs];
   const proc = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });

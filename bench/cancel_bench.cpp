@@ -18,7 +18,7 @@
 #include "darkroom/models/unet.hpp"
 #include "darkroom/pipeline/stable_diffusion.hpp"
 #include "int_list.hpp"
-#include "sd15_random_model.hpp"
+#include "random_models.hpp"
 
 namespace {
 

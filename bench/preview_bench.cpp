@@ -1,7 +1,7 @@
 // What previews cost: per-step denoising time with a preview after every step, for each method, as a
 // ratio to no previews, decoded off the loop and inline (the engine picks per method by these numbers:
 // PreviewDecoding::by_cost); and the time from the start of denoising to the first preview. Full-size SD1.5
-// architecture with random weights (see sd15_random_model.hpp); the tiny autoencoder is the golden
+// architecture with random weights (see random_models.hpp); the tiny autoencoder is the golden
 // SD-shaped one (random weights, real size).
 // Usage: darkroom_preview_bench [--model-dir DIR] [--threads N] [--size 256] [--steps 4]
 #include <ATen/Parallel.h>
@@ -11,7 +11,7 @@
 #include <string>
 
 #include "darkroom/engine/engine.hpp"
-#include "sd15_random_model.hpp"
+#include "random_models.hpp"
 
 namespace {
 

@@ -8,11 +8,13 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/write.hpp>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <mutex>
@@ -170,7 +172,13 @@ int main(int argc, char** argv) {
   }
   server::ServerOptions options;
   options.port = 0;
-  options.models_dirs = {std::string(DARKROOM_GOLDEN_DIR) + "/checkpoints"};
+  // The golden tiny model beside its model config (the heads no tensor records), as the tests keep it.
+  namespace fs = std::filesystem;
+  const fs::path models = fs::temp_directory_path() / ("darkroom-load-bench-" + std::to_string(::getpid()));
+  fs::create_directories(models);
+  fs::create_symlink(fs::path(DARKROOM_GOLDEN_DIR) / "checkpoints" / "sd1_tiny.safetensors", models / "sd1_tiny.safetensors");
+  fs::copy_file(fs::path(DARKROOM_TEST_DATA_DIR) / "golden_models" / "sd1_tiny.json", models / "sd1_tiny.json");
+  options.models_dirs = {models};
   options.default_model = "sd1_tiny";
   options.engine.load.vocab = std::string(DARKROOM_GOLDEN_DIR) + "/clip/bpe_simple_vocab_16e6.txt.gz";
   options.engine.workers = 2;
@@ -188,6 +196,7 @@ int main(int argc, char** argv) {
     if (watchers >= 4) run_load(port, 4, watchers, steps);
   stalled_reader(port, std::max(steps, 500));
   server.stop();
+  fs::remove_all(models);
   serving.join();
   return 0;
 }

@@ -56,7 +56,7 @@ const std::string kGiveUnetHeads =
 
 // The released checkpoints' rule for the UNet's heads, or the model config's.
 HeadRule unet_head_rule(ModelFamily family, const HeadsConfig& heads, const std::optional<fs::path>& config_file) {
-  const std::string from_config = "as its model config " + (config_file ? config_file->string() : std::string()) + " says";
+  const std::string from_config = "as its model config " + (config_file ? config_file->filename().string() : std::string()) + " says";
   if (!heads.unet_heads.empty()) return {heads.unet_heads, {}, from_config};
   if (!heads.unet_head_dim.empty()) return {{}, heads.unet_head_dim, from_config};
   if (family == ModelFamily::sd1) return HeadRule::count(8, "the SD1 convention; " + kGiveUnetHeads);
@@ -162,7 +162,7 @@ ModelSource open_single_file(const fs::path& path, const OpenOptions& options) {
     throw ModelFileError(path, "has no text encoder ('cond_stage_model.*' or 'conditioner.embedders.*' tensors)");
   }
   if (heads.text_encoder_2 && !source.text_encoder_2)
-    throw ModelFileError(*config_file, "field 'text_encoder_2' is given, but " + path.string() +
+    throw ModelFileError(*config_file, "field 'text_encoder_2' is given, but " + path.filename().string() +
                                            " has no second text encoder (only SDXL has one)");
 
   source.unet = unet_from_ldm(all.under(kLdmUnet));
@@ -201,7 +201,7 @@ std::pair<std::optional<TokenizerFiles>, int64_t> folder_tokenizer(const fs::pat
 // A model config given for a folder may restate the heads its config.json files give, not change them.
 void check_heads_agree(const ModelSource& source, const HeadsConfig& heads, const fs::path& config_file) {
   const auto disagree = [&](const std::string& field, const std::string& folder_value) {
-    throw ModelFileError(config_file, "field '" + field + "' disagrees with " + source.path.string() + " (" +
+    throw ModelFileError(config_file, "field '" + field + "' disagrees with " + source.path.filename().string() + " (" +
                                           folder_value + "), whose config.json files give the architecture");
   };
   if (heads.text_encoder && *heads.text_encoder != source.text_config.heads)

@@ -207,6 +207,17 @@ const TensorInfo* SafetensorsFile::find(std::string_view name) const {
   return it != header_.tensors.end() && it->name == name ? &*it : nullptr;
 }
 
+void SafetensorsFile::release_pages(const TensorInfo& tensor) const {
+  // Unmodified pages of a private read-only mapping: MADV_DONTNEED only unmaps them; a later read faults
+  // them back in from the file. Only pages wholly inside the tensor, as neighbours may still be unread.
+  // Advice, so a failure changes nothing but the memory held.
+  static const auto page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const auto begin = reinterpret_cast<uintptr_t>(data_ + tensor.begin);
+  const auto end = reinterpret_cast<uintptr_t>(data_ + tensor.end);
+  const uintptr_t first = (begin + page - 1) / page * page, last = end / page * page;
+  if (first < last) ::madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
+}
+
 std::span<const std::byte> SafetensorsFile::bytes(const TensorInfo& tensor) const {
   return {data_ + tensor.begin, static_cast<std::size_t>(tensor.end - tensor.begin)};
 }

@@ -66,6 +66,7 @@ void load_module(torch::nn::Module& module, const io::WeightIndex& weights, std:
       return;
     }
     target.copy_(load_tensor(*ref, target.scalar_type()).reshape(want));
+    ref->file->release_pages(*ref->info);  // the module holds its own copy now
   };
   for (auto& item : module.named_parameters(/*recurse=*/true)) fill(item.key(), item.value());
   for (auto& item : module.named_buffers(/*recurse=*/true)) fill(item.key(), item.value());

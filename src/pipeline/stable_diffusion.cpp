@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <random>
+#include <vector>
 
 #include "darkroom/models/clip_text.hpp"
 #include "darkroom/models/interruption.hpp"

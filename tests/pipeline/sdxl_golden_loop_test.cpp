@@ -4,6 +4,9 @@
 #include <ATen/Parallel.h>
 #include <gtest/gtest.h>
 
+#include "darkroom/io/error.hpp"
+#include "darkroom/io/model_config.hpp"
+#include "darkroom/io/safetensors_writer.hpp"
 #include "support/golden.hpp"
 #include "tiny_model.hpp"
 
@@ -136,11 +139,19 @@ TEST(Sdxl, EverySamplerRunsIncludingTurboStyleSettings) {
   const auto model = golden::tiny_sdxl(TinyLayout::single_file);
   for (const auto sampler : {sampling::SamplerKind::euler, sampling::SamplerKind::euler_a, sampling::SamplerKind::dpmpp_2m,
                              sampling::SamplerKind::ddim, sampling::SamplerKind::lcm}) {
-    auto r = golden_request(kLoops[0]);
-    r.sampler = sampler;
-    r.steps = 2;
-    const auto result = model->generate(r);
-    EXPECT_FALSE(torch::isnan(result.latents).any().item<bool>()) << sampling::sampler_name(sampler);
+    for (const auto schedule : {sampling::SigmaSchedule::discrete, sampling::SigmaSchedule::karras}) {
+      // DDIM and LCM have no Karras variant (the server refuses the pair).
+      if (schedule == sampling::SigmaSchedule::karras &&
+          (sampler == sampling::SamplerKind::ddim || sampler == sampling::SamplerKind::lcm))
+        continue;
+      auto r = golden_request(kLoops[0]);
+      r.sampler = sampler;
+      r.scheduler = schedule;
+      r.steps = 2;
+      const auto result = model->generate(r);
+      EXPECT_FALSE(torch::isnan(result.latents).any().item<bool>())
+          << sampling::sampler_name(sampler) << " " << sampling::sigma_schedule_name(schedule);
+    }
   }
   // SDXL-Turbo: one step, trailing spacing, guidance off.
   auto turbo = golden_request(kLoops[0]);
@@ -153,6 +164,43 @@ TEST(Sdxl, EverySamplerRunsIncludingTurboStyleSettings) {
   const auto result = model->generate(turbo, observer);
   EXPECT_EQ(steps, std::vector<int>{0});
   EXPECT_FALSE(torch::isnan(result.latents).any().item<bool>());
+}
+
+// The refiner's layout (one OpenCLIP encoder at embedders.0, aesthetic-score conditioning) is refused
+// as such, in both layouts, rather than failing somewhere inside.
+TEST(Sdxl, RefinerStyleModelsAreRefusedAsNotSupported) {
+  namespace fs = std::filesystem;
+  const auto dir = fs::temp_directory_path() / ("darkroom-refiner-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const auto expect_refused = [](const fs::path& model) {
+    try {
+      io::open_model(model);
+      ADD_FAILURE() << "opened " << model;
+    } catch (const io::ModelFileError& e) {
+      EXPECT_NE(std::string(e.what()).find("refiner"), std::string::npos) << e.what();
+    }
+  };
+
+  const auto sdxl = io::SafetensorsFile::open(golden::path("checkpoints/sdxl_tiny.safetensors"));
+  std::vector<io::TensorToWrite> tensors;
+  for (const auto& t : sdxl->tensors()) {
+    std::string name = t.name;
+    if (name.starts_with("conditioner.embedders.0.")) continue;
+    if (name.starts_with("conditioner.embedders.1.")) name.replace(0, 24, "conditioner.embedders.0.");
+    tensors.push_back({name, t.dtype, t.shape, sdxl->bytes(t)});
+  }
+  io::write_safetensors(dir / "refiner.safetensors", tensors);
+  fs::copy_file(golden::checkpoints_dir() / "sdxl_tiny.json", dir / "refiner.json");
+  expect_refused(dir / "refiner.safetensors");
+
+  // diffusers' refiner folders have text_encoder_2 and no text_encoder.
+  const auto folder = dir / "refiner-folder";
+  fs::copy(golden::tiny_sdxl_path(TinyLayout::diffusers_folder), folder,
+           fs::copy_options::recursive | fs::copy_options::copy_symlinks);
+  fs::remove_all(folder / "text_encoder");
+  expect_refused(folder);
+  fs::remove_all(dir);
 }
 
 }  // namespace

@@ -53,6 +53,10 @@ class SafetensorsFile {
   const std::map<std::string, std::string>& metadata() const { return header_.metadata; }
   const TensorInfo* find(std::string_view name) const;  // nullptr when absent
   std::span<const std::byte> bytes(const TensorInfo& tensor) const;
+  // Drops the whole pages of one tensor's bytes from this process's memory (they stay in the page cache
+  // and are read again if touched): once a tensor is copied into a module, a model being loaded costs its
+  // modules' memory, not that plus the file's.
+  void release_pages(const TensorInfo& tensor) const;
 
  private:
   SafetensorsFile() = default;

@@ -71,13 +71,17 @@ int native_size(const ModelSource& source) {
   return sd2_v ? 768 : 512;
 }
 
-// The darkroom model config that applies: the one asked for, else the one beside a single file.
-std::optional<fs::path> config_file_for(const fs::path& path, Layout layout, const OpenOptions& options) {
+// The darkroom model config that applies: the one asked for, else the one beside the model (NAME.json
+// beside NAME.safetensors, or beside the diffusers folder NAME).
+std::optional<fs::path> config_file_for(const fs::path& path, const OpenOptions& options) {
   if (options.model_config) {
     if (!fs::exists(*options.model_config)) throw ModelFileError(*options.model_config, "does not exist");
     return options.model_config;
   }
-  if (layout == Layout::single_file && fs::exists(model_config_path(path))) return model_config_path(path);
+  // A folder's name may hold dots (stable-diffusion-xl-base-1.0): its config appends ".json".
+  const fs::path folder = path.has_filename() ? path : path.parent_path();
+  const auto beside = fs::is_directory(path) ? fs::path(folder.string() + ".json") : model_config_path(path);
+  if (fs::is_regular_file(beside)) return beside;
   return std::nullopt;
 }
 
@@ -119,7 +123,7 @@ ModelSource open_single_file(const fs::path& path, const OpenOptions& options) {
   ModelSource source;
   source.path = path;
   source.layout = Layout::single_file;
-  const auto config_file = config_file_for(path, source.layout, options);
+  const auto config_file = config_file_for(path, options);
   const auto config = config_file ? std::optional(read_model_config(*config_file)) : std::nullopt;
   const HeadsConfig heads = config ? config->heads : HeadsConfig{};
   if (!all.has_prefix(kLdmUnet))
@@ -265,7 +269,7 @@ ModelSource open_diffusers_folder(const fs::path& path, const OpenOptions& optio
   source.image_size = native_size(source);
   std::tie(source.tokenizer, source.pad_token) = folder_tokenizer(path / "tokenizer", open_clip);
 
-  const auto config_file = config_file_for(path, source.layout, options);
+  const auto config_file = config_file_for(path, options);
   const auto config = config_file ? std::optional(read_model_config(*config_file)) : std::nullopt;
   if (config) check_heads_agree(source, config->heads, *config_file);
   apply_sidecar_files(source, config);

@@ -113,6 +113,10 @@ TEST_F(ModelHeads, DiffusersFolderHeadsFollowItsConfigJson) {
   std::ofstream(dir_ / "same.json") << R"({"format": "darkroom.model", "version": 1,
       "text_encoder": {"heads": 2}, "unet": {"heads": [4, 2, 2, 8]}})";
   EXPECT_NO_THROW(io::open_model(folder, io::OpenOptions{dir_ / "same.json"}));
+  // Beside the folder (as a server's model folders keep it), a config applies without being asked for.
+  std::ofstream(dir_ / "sd1-folder.json") << R"({"format": "darkroom.model", "version": 1,
+      "text_encoder": {"heads": 2}, "guidance_scale": 3})";
+  EXPECT_EQ(io::open_model(folder).guidance_scale, 3.0);
   std::ofstream(dir_ / "contradicts.json") << R"({"format": "darkroom.model", "version": 1,
       "text_encoder": {"heads": 4}})";
   try {

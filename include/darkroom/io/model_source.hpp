@@ -72,14 +72,15 @@ struct ModelSource {
 };
 
 struct OpenOptions {
-  // A darkroom model config to use instead of the one beside a single file (NAME.json). With a diffusers
-  // folder, whose config.json files give the architecture, its head counts must agree with them.
+  // A darkroom model config to use instead of the one beside the model (NAME.json beside NAME.safetensors
+  // or beside the diffusers folder NAME). With a diffusers folder, whose config.json files give the
+  // architecture, its head counts must agree with them.
   std::optional<std::filesystem::path> model_config;
 };
 
 // Opens a single-file checkpoint (.safetensors) or a diffusers folder (model_index.json) of SD1, SD2 or
-// SDXL. A single file's darkroom model config (NAME.json, see model_config.hpp) and preview table are read
-// when present. What no file records follows the conventions of released checkpoints unless a model
+// SDXL. The darkroom model config beside it (NAME.json, see model_config.hpp) and a single file's preview
+// table are read when present. What no file records follows the conventions of released checkpoints unless a model
 // config says otherwise: CLIP and OpenCLIP text encoders have 64-channel heads, SD1's UNet 8 heads per
 // level, SD2's and SDXL's 64-channel heads. A model those do not fit is refused with an error asking for
 // a model config, never run with a guess. Throws ModelFileError naming the file and the problem:

@@ -54,4 +54,8 @@ SigmaSchedule parse_sigma_schedule(std::string_view name) {
 
 Spacing parse_spacing(std::string_view name) { return parse("spacing", name, kSpacings, spacing_name); }
 
+// Here, with the names, so that torch-free code (the server's wire layer, its fuzzers) can say what a
+// request's spacing will be.
+Spacing default_spacing(SamplerKind) { return Spacing::leading; }
+
 }  // namespace darkroom::sampling

@@ -248,8 +248,6 @@ TrainSchedule TrainSchedule::with_zero_terminal_snr() const {
   return from_tensors(new_betas, alphas_cumprod, steps_offset);
 }
 
-Spacing default_spacing(SamplerKind) { return Spacing::leading; }
-
 Schedule make_schedule(SamplerKind kind, SigmaSchedule sigma_schedule, Spacing spacing, int steps,
                        const TrainSchedule& train) {
   if (steps < 1 || steps > train.num_train_timesteps())

@@ -1,6 +1,5 @@
-// The AUTOMATIC1111 web UI dialect (notes/server_spec.md, "A1111 dialect"): txt2img answered with its
-// images, live progress with preview images, interrupt, and the lists A1111 clients read at start-up.
-// A1111's API has no job ids: progress and interrupt act on the newest txt2img job (ServerState::a1111_job).
+// The AUTOMATIC1111 web UI dialect (docs/server.md, "A1111"): txt2img answered with its images, live
+// progress with preview images, interrupt, and the lists A1111 clients read at start-up.
 #include <algorithm>
 #include <cctype>
 #include <limits>
@@ -17,22 +16,26 @@ namespace {
 using boost::asio::awaitable;
 using nlohmann::json;
 
-const std::string& a1111_model(const ServerState& state) {
-  return state.a1111_model.empty() ? state.defaults.model : state.a1111_model;
-}
+// The settings A1111 keeps between requests, and its one current job.
+struct A1111State {
+  // A1111's API has no job ids: /sdapi/v1/progress and /interrupt act on the newest job submitted
+  // through /sdapi/v1/txt2img.
+  std::shared_ptr<engine::Job> job;
+  // POST /sdapi/v1/options' sd_model_checkpoint: the model of later txt2img calls that name none
+  // ("": the server's default model).
+  std::string model;
+  // show_progress_every_n_steps: A1111 shows a live preview every N steps, 10 by default; 0 or -1: none.
+  int preview_every_n_steps = 10;
+};
 
-// The shape of A1111's error answers for failures that are not about one field.
-json a1111_failure_json(std::string_view kind, const std::string& message) {
-  auto body = a1111_error_json(RequestError("", message));
-  body["error"] = kind;
-  body.erase("field");
-  return body;
+const std::string& a1111_model(const ServerState& state, const A1111State& a1111) {
+  return a1111.model.empty() ? state.defaults.model : a1111.model;
 }
 
 // The request parsed, its model resolved and every value checked, with live previews: ready to submit.
-A1111Request prepare(ServerState& state, const Request& http_request) {
+A1111Request prepare(ServerState& state, const A1111State& a1111, const Request& http_request) {
   RequestDefaults defaults = state.defaults;
-  defaults.model = a1111_model(state);
+  defaults.model = a1111_model(state, a1111);
   auto request = parse_a1111_txt2img(parse_json_body(http_request.body()), defaults);
   try {
     request.job.model = state.resolve_model(request.job.model);
@@ -46,7 +49,7 @@ A1111Request prepare(ServerState& state, const Request& http_request) {
   }
   // A1111 makes its live previews with its cheap approximate decoder: here the model's auto preview
   // method. PNG, because /progress sends a PNG.
-  const int every = request.preview_every_n_steps.value_or(state.a1111_preview_every_n_steps);
+  const int every = request.preview_every_n_steps.value_or(a1111.preview_every_n_steps);
   auto& preview = request.job.preview;
   preview.method = every > 0 ? preview::Method::auto_ : preview::Method::none;
   preview.every_n_steps = std::max(every, 1);
@@ -54,36 +57,25 @@ A1111Request prepare(ServerState& state, const Request& http_request) {
   return request;
 }
 
-// A job that ended without images. An interrupted job answers 200 with no images: A1111 answers an
-// interrupted txt2img normally, with what it had (we have no image for an unfinished job).
-std::optional<std::pair<http::status, json>> failure_of(const engine::Event& event) {
-  if (const auto* error = event.as<engine::Error>()) {
-    const auto status = error->code == "invalid_request" ? http::status::unprocessable_entity
-                                                         : http::status::internal_server_error;
-    return std::pair{status, a1111_failure_json(error->code, error->message)};
-  }
-  if (event.as<engine::Cancelled>()->reason == "shutdown")
-    return std::pair{http::status::service_unavailable, a1111_failure_json("stopping", "the server is shutting down")};
-  return std::nullopt;
-}
-
-awaitable<void> txt2img(Exchange& ex) {
+// An interrupted job answers 200 with no images: A1111 answers an interrupted txt2img normally, with
+// what it had (we have no image for an unfinished job).
+awaitable<void> txt2img(Exchange& ex, A1111State& a1111) {
   auto& state = ex.state;
-  const auto request = prepare(state, ex.request);
+  const auto request = prepare(state, a1111, ex.request);
   const auto job = state.engine.submit(request.job);
-  state.a1111_job = job;
+  a1111.job = job;
   const auto result = co_await await_result(ex, job);
-  if (state.a1111_job == job) state.a1111_job.reset();  // progress is idle again; the images are let go
+  if (a1111.job == job) a1111.job.reset();  // progress is idle again; the images are let go
   if (!result) co_return;  // the client left
-  if (const auto* done = result->as<engine::Completed>()) {
-    const auto body = a1111_txt2img_response(request, done->images, done->seed);
-    co_await ex.send_json(http::status::ok, body);
-  } else if (const auto failure = failure_of(*result)) {
-    co_await ex.send_json(failure->first, failure->second);
-  } else {
-    const auto body = a1111_txt2img_response(request, {}, request.job.generation.seed);
-    co_await ex.send_json(http::status::ok, body);
+  const auto failure = job_failure(*result);
+  if (failure && failure->kind != Failure::Kind::cancelled) {
+    co_await ex.send_failure(*failure);
+    co_return;
   }
+  const auto* done = result->as<engine::Completed>();
+  const auto body = done ? a1111_txt2img_response(request, done->images, done->seed)
+                         : a1111_txt2img_response(request, {}, request.job.generation.seed);
+  co_await ex.send_json(http::status::ok, body);
 }
 
 // FastAPI's bool query parameters: true/false, 1/0, yes/no, on/off, any case.
@@ -125,45 +117,45 @@ A1111Progress progress_of(const engine::Job& job, bool with_image) {
   return p;
 }
 
-awaitable<void> get_progress(Exchange& ex) {
+awaitable<void> get_progress(Exchange& ex, A1111State& a1111) {
   const bool skip_image = query_flag(ex, "skip_current_image");
-  const auto& job = ex.state.a1111_job;
+  const auto& job = a1111.job;
   const auto body = a1111_progress_json(job ? progress_of(*job, !skip_image) : A1111Progress{});
   co_await ex.send_json(http::status::ok, body);
 }
 
 // /interrupt and /skip: A1111's skip moves on to the next image of a batch run, which here is one job.
-awaitable<void> interrupt(Exchange& ex) {
-  if (ex.state.a1111_job) ex.state.a1111_job->cancel();
+awaitable<void> interrupt(Exchange& ex, A1111State& a1111) {
+  if (a1111.job) a1111.job->cancel();
   co_await ex.send_json(http::status::ok, json::object());
 }
 
-awaitable<void> samplers(Exchange& ex) { co_await ex.send_json(http::status::ok, a1111_samplers_json()); }
+awaitable<void> samplers(Exchange& ex, A1111State&) { co_await ex.send_json(http::status::ok, a1111_samplers_json()); }
 
-awaitable<void> sd_models(Exchange& ex) {
+awaitable<void> sd_models(Exchange& ex, A1111State&) {
   std::vector<A1111Model> models;
   for (const auto& model : ex.state.models.list()) models.push_back({model.id, model.path.filename().string()});
   co_await ex.send_json(http::status::ok, a1111_models_json(models));
 }
 
-awaitable<void> get_options(Exchange& ex) {
-  const json body{{"sd_model_checkpoint", a1111_model(ex.state)},
-                  {"show_progress_every_n_steps", ex.state.a1111_preview_every_n_steps}};
+awaitable<void> get_options(Exchange& ex, A1111State& a1111) {
+  const json body{{"sd_model_checkpoint", a1111_model(ex.state, a1111)},
+                  {"show_progress_every_n_steps", a1111.preview_every_n_steps}};
   co_await ex.send_json(http::status::ok, body);
 }
 
 // Only sd_model_checkpoint and show_progress_every_n_steps change anything; A1111 clients send many other
 // settings, which are ignored.
-awaitable<void> set_options(Exchange& ex) {
+awaitable<void> set_options(Exchange& ex, A1111State& a1111) {
   const auto body = parse_json_body(ex.request.body());
-  auto preview_every = ex.state.a1111_preview_every_n_steps;
+  auto preview_every = a1111.preview_every_n_steps;
   if (const auto it = body.find("show_progress_every_n_steps"); it != body.end()) {
     if (!it->is_number_integer())
       throw field_error("show_progress_every_n_steps", "must be an integer (steps between live previews)");
     const auto steps = std::clamp<int64_t>(it->get<int64_t>(), -2, std::numeric_limits<int>::max());
     preview_every = check_a1111_preview_period(static_cast<int>(steps), "show_progress_every_n_steps");
   }
-  auto model = ex.state.a1111_model;
+  auto model = a1111.model;
   if (const auto it = body.find("sd_model_checkpoint"); it != body.end()) {
     if (!it->is_string()) throw field_error("sd_model_checkpoint", "must be a string (a model title from /sdapi/v1/sd-models)");
     try {
@@ -174,47 +166,30 @@ awaitable<void> set_options(Exchange& ex) {
     }
   }
   // All or nothing: a request with one bad setting changes none.
-  ex.state.a1111_preview_every_n_steps = preview_every;
-  ex.state.a1111_model = std::move(model);
+  a1111.preview_every_n_steps = preview_every;
+  a1111.model = std::move(model);
   co_await ex.send_json(http::status::ok, nullptr);
 }
 
-// What the HTTP session would answer in the native shape, in A1111's (FastAPI's 422 for bad requests).
-awaitable<void> with_a1111_errors(Exchange& ex, awaitable<void> (*handler)(Exchange&)) {
-  std::optional<Response> failure;
-  try {
-    co_await handler(ex);
-  } catch (const RequestError& e) {
-    failure = ex.json_response(http::status::unprocessable_entity, a1111_error_json(e));
-  } catch (const engine::QueueFull& e) {
-    ex.state.metrics.rejected_queue_full();
-    failure = ex.json_response(http::status::too_many_requests,
-                               a1111_failure_json("queue_full", "the queue is full (" + std::to_string(e.limit()) +
-                                                                    " jobs waiting); retry later"));
-    failure->set(http::field::retry_after, std::to_string(ex.state.options.retry_after_s));
-  } catch (const engine::EngineStopped&) {
-    failure = ex.json_response(http::status::service_unavailable, a1111_failure_json("stopping", "the server is shutting down"));
-  } catch (const std::exception& e) {
-    failure = ex.json_response(http::status::internal_server_error, a1111_failure_json("internal", e.what()));
-  }
-  if (failure) co_await ex.send(std::move(*failure));
-}
+using A1111Handler = awaitable<void> (*)(Exchange&, A1111State&);
 
-void add(Router& router, http::verb method, std::string path, awaitable<void> (*handler)(Exchange&)) {
-  router.add(method, std::move(path), [handler](Exchange& ex) { return with_a1111_errors(ex, handler); });
+void add(Router& router, const std::shared_ptr<A1111State>& a1111, http::verb method, std::string path,
+         A1111Handler handler) {
+  router.add(method, std::move(path), [a1111, handler](Exchange& ex) { return handler(ex, *a1111); }, a1111_error);
 }
 
 }  // namespace
 
 void add_a1111_routes(Router& router) {
-  add(router, http::verb::post, "/sdapi/v1/txt2img", txt2img);
-  add(router, http::verb::get, "/sdapi/v1/progress", get_progress);
-  add(router, http::verb::post, "/sdapi/v1/interrupt", interrupt);
-  add(router, http::verb::post, "/sdapi/v1/skip", interrupt);
-  add(router, http::verb::get, "/sdapi/v1/samplers", samplers);
-  add(router, http::verb::get, "/sdapi/v1/sd-models", sd_models);
-  add(router, http::verb::get, "/sdapi/v1/options", get_options);
-  add(router, http::verb::post, "/sdapi/v1/options", set_options);
+  const auto a1111 = std::make_shared<A1111State>();
+  add(router, a1111, http::verb::post, "/sdapi/v1/txt2img", txt2img);
+  add(router, a1111, http::verb::get, "/sdapi/v1/progress", get_progress);
+  add(router, a1111, http::verb::post, "/sdapi/v1/interrupt", interrupt);
+  add(router, a1111, http::verb::post, "/sdapi/v1/skip", interrupt);
+  add(router, a1111, http::verb::get, "/sdapi/v1/samplers", samplers);
+  add(router, a1111, http::verb::get, "/sdapi/v1/sd-models", sd_models);
+  add(router, a1111, http::verb::get, "/sdapi/v1/options", get_options);
+  add(router, a1111, http::verb::post, "/sdapi/v1/options", set_options);
 }
 
 }  // namespace darkroom::server

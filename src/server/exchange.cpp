@@ -61,20 +61,29 @@ Response Exchange::json_response(http::status status, const nlohmann::json& body
   return response;
 }
 
-Response Exchange::error_response(http::status status, std::string_view code, std::string_view message,
-                                  std::string_view field) const {
-  nlohmann::json error{{"code", code}, {"message", message}};
-  if (!field.empty()) error["field"] = field;
-  return json_response(status, {{"error", std::move(error)}});
+Response Exchange::failure_response(const Failure& failure) const {
+  const auto reply = errors(failure);
+  auto response = json_response(static_cast<http::status>(reply.status), reply.body);
+  if (failure.kind == Failure::Kind::queue_full) response.set(http::field::retry_after, std::to_string(failure.retry_after_s));
+  if (failure.kind == Failure::Kind::unauthorized) response.set(http::field::www_authenticate, "Bearer");
+  return response;
+}
+
+Response Exchange::error_response(http::status status, std::string_view code, std::string_view message) const {
+  const Failure failure{Failure::Kind::invalid_request, std::string(message), "", std::string(code), 0};
+  return json_response(status, native_error(failure).body);
 }
 
 boost::asio::awaitable<void> Exchange::send_json(http::status status, const nlohmann::json& body) {
   co_await send(json_response(status, body));
 }
 
-boost::asio::awaitable<void> Exchange::send_error(http::status status, std::string_view code, std::string_view message,
-                                                  std::string_view field) {
-  co_await send(error_response(status, code, message, field));
+boost::asio::awaitable<void> Exchange::send_failure(const Failure& failure) {
+  if (responded) {
+    keep_alive = false;
+    co_return;
+  }
+  co_await send(failure_response(failure));
 }
 
 }  // namespace darkroom::server

@@ -16,18 +16,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include "darkroom/server/dialect.hpp"
+
 namespace darkroom::server {
 
 namespace http = boost::beast::http;
 using Request = http::request<http::string_body>;
 using Response = http::response<http::string_body>;
 struct ServerState;
-
-// JSON text for the wire. Invalid UTF-8 (from a client's own bytes echoed in an error, or an exception's
-// text) becomes U+FFFD instead of an exception, so an answer can always be sent.
-inline std::string json_text(const nlohmann::json& json) {
-  return json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
 
 class Exchange {
  public:
@@ -37,24 +33,30 @@ class Exchange {
   boost::beast::tcp_stream& stream;
   Request& request;
   std::map<std::string, std::string> params;  // {name} segments of the matched route
+  ErrorShape errors = native_error;           // how the matched route's dialect words a failure
   bool keep_alive;                            // whether the connection serves another request after this
   bool responded = false;                     // a response (or a stream's header) has been sent
+  bool upgraded = false;                      // the connection became a WebSocket (stream was moved away)
 
   std::string_view path() const { return path_; }
   // A query parameter, percent-decoded; nullopt when absent.
   std::optional<std::string> query(std::string_view key) const;
 
   Response json_response(http::status status, const nlohmann::json& body) const;
-  // The native error shape: {"error": {"code", "message", "field"?}}.
-  Response error_response(http::status status, std::string_view code, std::string_view message,
-                          std::string_view field = {}) const;
+  // A failure in the route's dialect (errors), with Retry-After for queue_full and WWW-Authenticate for
+  // unauthorized.
+  Response failure_response(const Failure& failure) const;
+  // Refusals of the HTTP layer itself, before any route (malformed request, wrong Host): the native shape
+  // with a status of their own.
+  Response error_response(http::status status, std::string_view code, std::string_view message) const;
 
   // Sends a complete response (adds the common headers and the content length).
   boost::asio::awaitable<void> send(Response response);
   boost::asio::awaitable<void> send_json(http::status status, const nlohmann::json& body);
   boost::asio::awaitable<void> send_bytes(http::status status, std::string_view content_type, std::string body);
-  boost::asio::awaitable<void> send_error(http::status status, std::string_view code, std::string_view message,
-                                          std::string_view field = {});
+  // The one way a failure is answered. Once a response has started nothing can follow it: the
+  // connection is closed instead.
+  boost::asio::awaitable<void> send_failure(const Failure& failure);
 
   // Headers every response gets (CORS); for streamed responses that build their own header.
   void add_common_headers(http::fields& fields) const;

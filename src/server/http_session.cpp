@@ -4,13 +4,9 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 
-#include <algorithm>
-#include <cctype>
-
-#include "darkroom/server/request_error.hpp"
+#include "answer.hpp"
 #include "darkroom/server/site_policy.hpp"
 #include "server_state.hpp"
-#include "websocket_session.hpp"
 
 namespace darkroom::server {
 namespace {
@@ -20,68 +16,47 @@ using boost::asio::awaitable;
 constexpr auto kIdleTimeout = std::chrono::seconds(60);  // between requests, and for a slow request head
 constexpr std::string_view kNeedsKey = "this server needs an API key: Authorization: Bearer KEY (or ?access_token=KEY)";
 
+// "Authorization: Bearer KEY" (OpenAI's SDKs and most clients), "Key KEY" (fal's clients), or ?access_token=KEY
+// (EventSource cannot send headers).
 bool authorized(const Exchange& ex) {
   const auto& key = ex.state.options.api_key;
   if (key.empty() || ex.path() == "/health") return true;
   const auto header = ex.request[http::field::authorization];
-  if (header == "Bearer " + key) return true;
-  const auto token = ex.query("access_token");  // EventSource cannot send headers
+  if (header == "Bearer " + key || header == "Key " + key) return true;
+  const auto token = ex.query("access_token");
   return token && *token == key;
 }
 
 Response preflight(const Exchange& ex) {
   Response response{http::status::no_content, ex.request.version()};
-  response.set(http::field::access_control_allow_methods, "GET, POST, DELETE, OPTIONS");
+  response.set(http::field::access_control_allow_methods, "GET, POST, PUT, DELETE, OPTIONS");
   response.set(http::field::access_control_allow_headers, "Authorization, Content-Type, Accept, Last-Event-ID");
   response.set(http::field::access_control_max_age, "600");
   return response;
 }
 
-// The route's answer; the errors a handler may throw become responses in the native shape (the
-// compatibility routes catch their own first, to answer in their dialect).
+// The route's answer, every refusal in the route's dialect (the native one when no route matched).
 awaitable<void> respond(Exchange& ex, const Router& router) {
   if (ex.request.method() == http::verb::options && !ex.state.options.cors_origin.empty()) {
     co_await ex.send(preflight(ex));
     co_return;
   }
+  if (beast::websocket::is_upgrade(ex.request)) ex.keep_alive = false;  // a refused upgrade ends the connection
+  const auto match = router.match(ex);
+  if (match.route) ex.errors = match.route->errors;
   if (!authorized(ex)) {
-    auto response = ex.error_response(http::status::unauthorized, "unauthorized", kNeedsKey);
-    response.set(http::field::www_authenticate, "Bearer");
+    const Failure failure{Failure::Kind::unauthorized, std::string(kNeedsKey), "", "", 0};
+    co_await ex.send_failure(failure);
+  } else if (ex.state.stopping && ex.path() != "/health") {
+    const Failure failure{Failure::Kind::stopping, "the server is shutting down", "", "", 0};
+    co_await ex.send_failure(failure);
+  } else if (!match.route) {
+    auto response = ex.failure_response(match.failure);
+    if (!match.allowed.empty()) response.set(http::field::allow, match.allowed);
     co_await ex.send(std::move(response));
-    co_return;
+  } else {
+    co_await answer(ex, match.route->handler);
   }
-  if (ex.state.stopping && ex.path() != "/health") {
-    co_await ex.send_error(http::status::service_unavailable, "stopping", "the server is shutting down");
-    co_return;
-  }
-  std::optional<Response> failure;
-  try {
-    co_await router.dispatch(ex);
-  } catch (const RequestError& e) {
-    failure = ex.error_response(http::status::bad_request, "invalid_request", e.what(), e.field());
-  } catch (const engine::QueueFull& e) {
-    ex.state.metrics.rejected_queue_full();
-    failure = ex.error_response(http::status::too_many_requests, "queue_full",
-                                "the queue is full (" + std::to_string(e.limit()) + " jobs waiting); retry later");
-    failure->set(http::field::retry_after, std::to_string(ex.state.options.retry_after_s));
-  } catch (const engine::EngineStopped&) {
-    failure = ex.error_response(http::status::service_unavailable, "stopping", "the server is shutting down");
-  } catch (const std::exception& e) {
-    failure = ex.error_response(http::status::internal_server_error, "internal", e.what());
-  }
-  if (!failure) co_return;
-  if (ex.responded) {  // mid-stream: nothing sensible can follow a started response
-    ex.keep_alive = false;
-    co_return;
-  }
-  co_await ex.send(std::move(*failure));
-}
-
-// RFC 6455 4.1: the key is 16 random bytes in base64, 24 characters ending in "==". Beast accepts an empty
-// or malformed one.
-bool valid_websocket_key(std::string_view key) {
-  const auto base64 = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '/'; };
-  return key.size() == 24 && key.ends_with("==") && std::all_of(key.begin(), key.end() - 2, base64);
 }
 
 // The Host and Origin rules of site_policy.hpp, for every request and WebSocket upgrade alike.
@@ -109,7 +84,8 @@ awaitable<void> refuse(ServerState& state, beast::tcp_stream& stream, beast::err
     code = "headers_too_large";
     message = "the request headers are too large";
   }
-  co_await ex.send_error(status, code, message);
+  auto response = ex.error_response(status, code, message);
+  co_await ex.send(std::move(response));
 }
 
 }  // namespace
@@ -135,41 +111,13 @@ awaitable<void> serve_connection(ServerState& state, const Router& router, boost
     if (const auto refusal = check_request_site(state, request)) {
       Exchange ex(state, stream, request);
       ex.keep_alive = false;
-      const auto status = static_cast<http::status>(refusal->status);
-      co_await ex.send_error(status, refusal->code, refusal->message);
-      break;
-    }
-    if (beast::websocket::is_upgrade(request)) {
-      Exchange ex(state, stream, request);
-      const auto key = request[http::field::sec_websocket_key];
-      auto status = http::status::ok;
-      std::string code, message;
-      if (ex.path() != "/v1/ws") {
-        status = http::status::not_found;
-        code = "not_found";
-        message = "WebSocket connections are served on /v1/ws";
-      } else if (!valid_websocket_key(std::string_view(key.data(), key.size()))) {
-        status = http::status::bad_request;
-        code = "bad_websocket_key";
-        message = "Sec-WebSocket-Key must be 16 bytes in base64 (RFC 6455 4.1)";
-      } else if (!authorized(ex)) {
-        status = http::status::unauthorized;
-        code = "unauthorized";
-        message = kNeedsKey;
-      } else if (state.stopping) {
-        status = http::status::service_unavailable;
-        code = "stopping";
-        message = "the server is shutting down";
-      } else {
-        co_await run_websocket(state, std::move(stream), std::move(request));
-        co_return;
-      }
-      ex.keep_alive = false;
-      co_await ex.send_error(status, code, message);
+      auto response = ex.error_response(static_cast<http::status>(refusal->status), refusal->code, refusal->message);
+      co_await ex.send(std::move(response));
       break;
     }
     Exchange ex(state, stream, request);
     co_await respond(ex, router);
+    if (ex.upgraded) co_return;  // the WebSocket session owned the connection, and has closed it
     if (!ex.keep_alive) break;
   }
   beast::error_code ignored;

@@ -3,7 +3,6 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <charconv>
-#include <chrono>
 
 #include "darkroom/image/encode.hpp"
 #include "darkroom/image/png.hpp"
@@ -11,7 +10,8 @@
 #include "darkroom/preview/preview_image.hpp"
 #include "darkroom/sampling/schedule.hpp"
 #include "darkroom/server/request_error.hpp"
-#include "job_streams.hpp"
+#include "darkroom/server/native_stream.hpp"
+#include "event_stream.hpp"
 #include "routes.hpp"
 #include "server_state.hpp"
 #include "submission.hpp"
@@ -20,13 +20,51 @@ namespace darkroom::server {
 namespace {
 
 using boost::asio::awaitable;
+using Kind = Failure::Kind;
+
+std::optional<uint64_t> parse_seq(std::string_view text) {
+  uint64_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || text.empty()) return std::nullopt;
+  return value;
+}
+
+// The resume cursor: Last-Event-ID, else ?after=N, else 0 (from the job's first event).
+uint64_t resume_cursor(const Exchange& exchange) {
+  const auto header = exchange.request["Last-Event-ID"];
+  if (!header.empty()) {
+    if (auto seq = parse_seq(std::string_view(header.data(), header.size()))) return *seq;
+    throw field_error("after", "Last-Event-ID must be an event sequence number, got '" + std::string(header) + "'");
+  }
+  if (const auto after = exchange.query("after")) {
+    if (auto seq = parse_seq(*after)) return *seq;
+    throw field_error("after", "must be an event sequence number (0 or more), got '" + *after + "'");
+  }
+  return 0;
+}
+
+// msgpack when the Accept header names application/vnd.msgpack (or the legacy application/x-msgpack),
+// unless the request body chose with its "stream" field; SSE otherwise.
+StreamFormat negotiate_stream(const Request& request, std::optional<StreamFormat> chosen) {
+  if (chosen) return *chosen;
+  const auto accept = request[http::field::accept];
+  const bool msgpack = accept.find("application/vnd.msgpack") != std::string_view::npos ||
+                       accept.find("application/x-msgpack") != std::string_view::npos;
+  return msgpack ? StreamFormat::msgpack : StreamFormat::sse;
+}
+
+awaitable<void> stream_job(Exchange& ex, std::shared_ptr<engine::Job> job, uint64_t after, StreamFormat format) {
+  const auto encoder = native_stream_encoder(format, job->id(), job->request());
+  co_await stream_response(ex, job, after, *encoder);
+}
 
 // The job named by the {id} segment; nullptr after a 404 has been sent.
 awaitable<std::shared_ptr<engine::Job>> find_job(Exchange& ex) {
   auto job = ex.state.engine.find(ex.params.at("id"));
   if (!job) {
-    const auto message = "no job '" + ex.params.at("id") + "' (unknown, or finished longer ago than the job TTL)";
-    co_await ex.send_error(http::status::not_found, "not_found", message, "id");
+    const Failure failure{Kind::not_found, "no job '" + ex.params.at("id") + "' (unknown, or finished longer ago than the job TTL)",
+                          "id", "", 0};
+    co_await ex.send_failure(failure);
   }
   co_return job;
 }
@@ -80,8 +118,8 @@ awaitable<void> get_preview(Exchange& ex) {
   if (!job) co_return;
   const auto event = job->events()->latest(engine::EventType::preview);
   if (!event) {
-    const auto message = "job '" + job->id() + "' has no preview yet";
-    co_await ex.send_error(http::status::not_found, "no_preview", message);
+    const Failure failure{Kind::not_found, "job '" + job->id() + "' has no preview yet", "", "no_preview", 0};
+    co_await ex.send_failure(failure);
     co_return;
   }
   const auto& preview = *event->as<engine::Preview>();
@@ -107,7 +145,8 @@ awaitable<void> get_image(Exchange& ex) {
   if (ec != std::errc() || end != n.data() + n.size() || !done || index >= done->images.size()) {
     std::string message = "job '" + job->id() + "' has no images (state " + std::string(engine::state_name(job->state())) + ")";
     if (done) message = "job '" + job->id() + "' has images 0.." + std::to_string(done->images.size() - 1) + ", not '" + n + "'";
-    co_await ex.send_error(http::status::not_found, "not_found", message, "n");
+    const Failure failure{Kind::not_found, message, "n", "", 0};
+    co_await ex.send_failure(failure);
     co_return;
   }
   auto format = image::Format::png;
@@ -182,21 +221,6 @@ awaitable<void> capabilities(Exchange& ex) {
   co_await ex.send_json(http::status::ok, body);
 }
 
-awaitable<void> openai_models(Exchange& ex) {
-  auto data = nlohmann::json::array();
-  for (const auto& model : ex.state.models.list()) {
-    std::error_code ec;
-    const auto modified = std::filesystem::last_write_time(model.path, ec);
-    const auto created = ec ? 0
-                            : std::chrono::duration_cast<std::chrono::seconds>(
-                                  std::chrono::file_clock::to_sys(modified).time_since_epoch())
-                                  .count();
-    data.push_back({{"id", model.id}, {"object", "model"}, {"created", created}, {"owned_by", "darkroom"}});
-  }
-  const nlohmann::json body{{"object", "list"}, {"data", data}};
-  co_await ex.send_json(http::status::ok, body);
-}
-
 awaitable<void> health(Exchange& ex) {
   const auto stats = ex.state.engine.stats();
   const nlohmann::json body{{"status", ex.state.stopping ? "stopping" : "ok"}, {"queued", stats.queued}, {"running", stats.running}};
@@ -219,7 +243,6 @@ void add_native_routes(Router& router) {
   router.add(http::verb::get, "/v1/jobs/{id}/preview", get_preview);
   router.add(http::verb::get, "/v1/jobs/{id}/images/{n}", get_image);
   router.add(http::verb::get, "/v1/capabilities", capabilities);
-  router.add(http::verb::get, "/v1/models", openai_models);
   router.add(http::verb::get, "/health", health);
   router.add(http::verb::get, "/metrics", metrics);
 }

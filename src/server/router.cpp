@@ -1,6 +1,7 @@
 #include "router.hpp"
 
 #include <boost/beast/http/verb.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 
 namespace darkroom::server {
 namespace {
@@ -16,7 +17,7 @@ std::vector<std::string> split_path(std::string_view path) {
   return segments;
 }
 
-bool match(const std::vector<std::string>& pattern, const std::vector<std::string>& path,
+bool match_segments(const std::vector<std::string>& pattern, const std::vector<std::string>& path,
            std::map<std::string, std::string>& params) {
   if (pattern.size() != path.size()) return false;
   std::map<std::string, std::string> found;
@@ -35,35 +36,46 @@ bool match(const std::vector<std::string>& pattern, const std::vector<std::strin
 
 }  // namespace
 
-void Router::add(http::verb method, std::string pattern, Handler handler) {
-  routes_.push_back({method, split_path(pattern), std::move(handler)});
+void Router::add(http::verb method, std::string pattern, Handler handler, ErrorShape errors) {
+  routes_.push_back({method, split_path(pattern), std::move(handler), errors, false});
 }
 
-boost::asio::awaitable<void> Router::dispatch(Exchange& exchange) const {
+void Router::add_websocket(std::string pattern, Handler handler) {
+  routes_.push_back({http::verb::get, split_path(pattern), std::move(handler), native_error, true});
+}
+
+Router::Match Router::match(Exchange& exchange) const {
   const auto path = split_path(exchange.path());
-  std::string allowed;
+  const bool upgrade = boost::beast::websocket::is_upgrade(exchange.request);
+  Match found;
+  std::string websocket_paths;
   for (const auto& route : routes_) {
-    std::map<std::string, std::string> params;
-    if (!match(route.segments, path, params)) continue;
-    const auto method = exchange.request.method();
-    if (route.method == method) {
-      exchange.params = std::move(params);
-      co_await route.handler(exchange);
-      co_return;
+    if (route.websocket) {
+      std::string pattern;
+      for (const auto& segment : route.segments) pattern += "/" + segment;
+      websocket_paths += (websocket_paths.empty() ? "" : ", ") + pattern;
     }
-    if (!allowed.empty()) allowed += ", ";
-    allowed += std::string(http::to_string(route.method));
+    std::map<std::string, std::string> params;
+    if (route.websocket != upgrade || !match_segments(route.segments, path, params)) continue;
+    if (route.method == exchange.request.method()) {
+      exchange.params = std::move(params);
+      found.route = &route;
+      return found;
+    }
+    if (!found.allowed.empty()) found.allowed += ", ";
+    found.allowed += std::string(http::to_string(route.method));
   }
-  if (allowed.empty()) {
-    const auto message = "no endpoint " + std::string(exchange.path()) + " (see GET /v1/capabilities)";
-    co_await exchange.send_error(http::status::not_found, "not_found", message);
-    co_return;
+  const std::string where(exchange.path());
+  if (!found.allowed.empty()) {
+    found.failure = {Failure::Kind::method_not_allowed,
+                     std::string(exchange.request.method_string()) + " is not allowed on " + where + "; allowed: " + found.allowed,
+                     "", "", 0};
+  } else if (upgrade) {
+    found.failure = {Failure::Kind::not_found, "WebSocket connections are served on " + websocket_paths, "", "", 0};
+  } else {
+    found.failure = {Failure::Kind::not_found, "no endpoint " + where + " (see GET /v1/capabilities)", "", "", 0};
   }
-  const auto message = std::string(exchange.request.method_string()) + " is not allowed on " +
-                       std::string(exchange.path()) + "; allowed: " + allowed;
-  auto response = exchange.error_response(http::status::method_not_allowed, "method_not_allowed", message);
-  response.set(http::field::allow, allowed);
-  co_await exchange.send(std::move(response));
+  return found;
 }
 
 }  // namespace darkroom::server

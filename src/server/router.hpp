@@ -1,6 +1,7 @@
 #pragma once
-// Method + path pattern ("/v1/jobs/{id}/events") -> handler. Patterns match whole segments; {name}
-// segments land in Exchange::params.
+// Method + path pattern ("/v1/jobs/{id}/events") -> handler, with the dialect that words the route's
+// failures. Patterns match whole segments; {name} segments land in Exchange::params. WebSocket routes
+// match only upgrade requests, and upgrade requests only them.
 #include <functional>
 #include <string>
 #include <vector>
@@ -13,17 +14,27 @@ using Handler = std::function<boost::asio::awaitable<void>(Exchange&)>;
 
 class Router {
  public:
-  void add(http::verb method, std::string pattern, Handler handler);
-  // Runs the matching handler; 404 when no pattern matches the path, 405 (with Allow) when one matches
-  // with another method.
-  boost::asio::awaitable<void> dispatch(Exchange& exchange) const;
-
- private:
   struct Route {
     http::verb method;
     std::vector<std::string> segments;
     Handler handler;
+    ErrorShape errors;
+    bool websocket;
   };
+
+  void add(http::verb method, std::string pattern, Handler handler, ErrorShape errors = native_error);
+  void add_websocket(std::string pattern, Handler handler);
+
+  // The route for the exchange's method and path (its {name} segments stored in exchange.params), else
+  // nullptr and the failure to answer: not_found, or method_not_allowed (allowed: the methods there are).
+  struct Match {
+    const Route* route = nullptr;
+    Failure failure;
+    std::string allowed;
+  };
+  Match match(Exchange& exchange) const;
+
+ private:
   std::vector<Route> routes_;
 };
 

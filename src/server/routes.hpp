@@ -4,8 +4,9 @@
 
 namespace darkroom::server {
 
-void add_native_routes(Router& router);  // /v1/jobs..., /v1/generate, /v1/capabilities, /v1/models, /health, /metrics
-void add_openai_routes(Router& router);  // POST /v1/images/generations
-void add_a1111_routes(Router& router);   // /sdapi/v1/...
+void add_native_routes(Router& router);     // /v1/jobs..., /v1/generate, /v1/capabilities, /health, /metrics
+void add_websocket_routes(Router& router);  // GET /v1/ws (upgrade)
+void add_openai_routes(Router& router);     // POST /v1/images/generations, GET /v1/models
+void add_a1111_routes(Router& router);      // /sdapi/v1/...
 
 }  // namespace darkroom::server

@@ -37,6 +37,7 @@ struct Server::Impl {
     acceptor.bind(endpoint);
     acceptor.listen(asio::socket_base::max_listen_connections);
     add_native_routes(router);
+    add_websocket_routes(router);
     add_openai_routes(router);
     add_a1111_routes(router);
   }

@@ -1,6 +1,6 @@
 #pragma once
 // What every route and session of one server shares. Lives as long as the server; touched from the
-// event-loop thread except where a member says otherwise.
+// event-loop thread except where a member says otherwise. A dialect's own state lives with its routes.
 #include <boost/asio/any_io_executor.hpp>
 
 #include <atomic>
@@ -14,7 +14,6 @@
 #include "darkroom/server/request_json.hpp"
 #include "darkroom/server/server.hpp"
 #include "darkroom/server/site_policy.hpp"
-#include "darkroom/text/clip_tokenizer.hpp"
 #include "metrics.hpp"
 #include "model_registry.hpp"
 #include "stream_watchers.hpp"
@@ -37,22 +36,11 @@ struct ServerState {
   StreamWatchers watchers;
   Metrics metrics;                     // any thread
   std::atomic<bool> stopping{false};   // set by Server::stop(): streams end, new requests get 503
-  // A1111's API has no job ids: /sdapi/v1/progress and /interrupt act on the newest job submitted
-  // through /sdapi/v1/txt2img.
-  std::shared_ptr<engine::Job> a1111_job;
 
   // Sessions that wind down on their own when the server stops (WebSockets close once their jobs'
   // terminal events are out). The hook runs on the loop; it is removed when the handle is destroyed.
   [[nodiscard]] std::shared_ptr<void> on_stop(std::function<void()> hook);
   void run_stop_hooks();
-  // POST /sdapi/v1/options' sd_model_checkpoint: the model of later txt2img calls that name none
-  // ("": defaults.model).
-  std::string a1111_model;
-  // POST /sdapi/v1/options' show_progress_every_n_steps: A1111 shows a live preview every N steps, 10 by
-  // default; 0 or -1: none.
-  int a1111_preview_every_n_steps = 10;
-  // Prompt tokenizers for the OpenAI dialect's usage counts, loaded on first use, by model id.
-  std::map<std::string, std::shared_ptr<const text::ClipTokenizer>> tokenizers;
 
   // The id a request's "model" resolves to (its own or the default); throws RequestError (field "model")
   // for an id that names no model, listing the ones there are.

@@ -1,4 +1,6 @@
-#include "websocket_session.hpp"
+// GET /v1/ws upgraded: JSON text frames to submit, subscribe (from a sequence number), unsubscribe and
+// cancel; every subscribed job's events as JSON text frames, previews as binary frames in ComfyUI's
+// framing (native_stream.hpp). docs/server.md has the message reference.
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
@@ -11,15 +13,18 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/websocket.hpp>
 
+#include <algorithm>
+#include <cctype>
 #include <map>
 #include <utility>
 #include <vector>
 
-#include "darkroom/preview/preview_image.hpp"
-#include "darkroom/server/event_json.hpp"
+#include "answer.hpp"
+#include "darkroom/server/native_stream.hpp"
 #include "darkroom/server/request_error.hpp"
 #include "darkroom/server/ws_message.hpp"
-#include "event_feed.hpp"
+#include "event_stream.hpp"
+#include "routes.hpp"
 #include "server_state.hpp"
 #include "submission.hpp"
 
@@ -42,11 +47,14 @@ struct Frame {
 using FrameChannel = asio::experimental::channel<void(boost::system::error_code, Frame)>;
 constexpr std::size_t kQueuedFrames = 8;
 
-void put_u32(std::string& out, uint32_t value) {
-  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>((value >> shift) & 0xff));
+// RFC 6455 4.1: the key is 16 random bytes in base64, 24 characters ending in "==". Beast accepts an empty
+// or malformed one.
+bool valid_websocket_key(std::string_view key) {
+  const auto base64 = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '/'; };
+  return key.size() == 24 && key.ends_with("==") && std::all_of(key.begin(), key.end() - 2, base64);
 }
 
-class Session : public std::enable_shared_from_this<Session> {
+class Session : public std::enable_shared_from_this<Session>, public ChunkSink {
  public:
   Session(ServerState& state, beast::tcp_stream stream)
       : state_(state),
@@ -88,7 +96,7 @@ class Session : public std::enable_shared_from_this<Session> {
       const auto [ec, n] = co_await ws_.async_read(buffer, asio::as_tuple(use_awaitable));
       if (ec) co_return;
       if (ws_.got_binary())
-        send_error("invalid_message", "messages are JSON text frames", "");
+        send_error(Failure{Failure::Kind::invalid_request, "messages are JSON text frames", "", "invalid_message", 0});
       else
         handle(beast::buffers_to_string(buffer.data()));
       // The replies go out before the next message is read: back-pressure on a client that floods
@@ -150,10 +158,10 @@ class Session : public std::enable_shared_from_this<Session> {
     co_await self->push(std::move(frame));
   }
 
-  void send_error(std::string_view code, std::string_view message, std::string_view field,
-                  const nlohmann::json& request_id = nullptr) {
-    nlohmann::json error{{"type", "error"}, {"code", code}, {"message", message}};
-    if (!field.empty()) error["field"] = field;
+  // {"type": "error", "code", "message", "field"?, "request_id"?}: the native error, as a message.
+  void send_error(const Failure& failure, const nlohmann::json& request_id = nullptr) {
+    auto error = native_error(failure).body.at("error");
+    error["type"] = "error";
     if (!request_id.is_null()) error["request_id"] = request_id;
     send_text(error);
   }
@@ -180,17 +188,10 @@ class Session : public std::enable_shared_from_this<Session> {
           metadata_ = message.preview_metadata;
           break;
       }
-    } catch (const RequestError& e) {
+    } catch (...) {
       // A frame the parser refused still has its request_id echoed when that much of it can be read.
       if (request_id.is_null()) request_id = ws_request_id(text);
-      send_error("invalid_request", e.what(), e.field(), request_id);
-    } catch (const engine::QueueFull& e) {
-      state_.metrics.rejected_queue_full();
-      send_error("queue_full", "the queue is full (" + std::to_string(e.limit()) + " jobs waiting); retry later", "", request_id);
-    } catch (const engine::EngineStopped& e) {
-      send_error("stopping", e.what(), "", request_id);
-    } catch (const std::exception& e) {
-      send_error("invalid_request", e.what(), "", request_id);
+      send_error(failure_of(state_, std::current_exception()), request_id);
     }
   }
 
@@ -247,69 +248,20 @@ class Session : public std::enable_shared_from_this<Session> {
                                         uint64_t after) {
     EventFeed feed(job, after, self->ws_.get_executor());
     const auto watch = self->state_.watchers.watch(job);
-    const EventEncoding encoding{job->id(), job->request().preview, false, {}};
-    if (feed.truncated()) {
-      auto gap = replay_truncated_json(job->id(), after, feed.oldest_seq());
-      gap["event"] = gap["type"];
-      gap["type"] = "event";
-      Frame frame{false, json_text(gap), false};
-      if (!co_await self->push(std::move(frame))) co_return;
-    }
-    while (!feed.ended()) {
-      const auto event = co_await feed.next(std::chrono::hours(1));
-      if (!event) {
-        if ((co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none) co_return;
-        continue;
-      }
-      if (const auto* preview = event->as<engine::Preview>()) {
-        Frame frame;
-        try {
-          frame = self->preview_frame(*event, *preview, encoding);
-        } catch (const std::exception&) {
-          continue;  // a preview that cannot be encoded is skipped, as on every stream
-        }
-        if (!co_await self->push(std::move(frame))) co_return;
-        continue;
-      }
-      nlohmann::json json;
-      try {
-        json = event_json(*event, encoding);
-      } catch (const std::exception& error) {
-        if (!event->terminal()) throw;
-        json = event_json(encoding_failure(*event, error), encoding);
-      }
-      json["event"] = json["type"];
-      json["type"] = "event";
-      Frame frame{false, json_text(json), false};
-      if (!co_await self->push(std::move(frame))) co_return;
-    }
+    const auto encoder = websocket_stream_encoder(job->id(), job->request(), self->metadata_);
+    const auto interval = self->state_.options.heartbeat;
+    co_await pump_events(feed, *encoder, *self, interval);
+  }
+
+  awaitable<bool> put(StreamChunk chunk) override {
+    Frame frame{chunk.binary, std::move(chunk.bytes), false};
+    co_return co_await push(std::move(frame));
   }
 
   // Waits while the client is behind (the channel is full); false once the session is closing.
   awaitable<bool> push(Frame frame) {
     const auto [ec] = co_await frames_.async_send(boost::system::error_code{}, std::move(frame), asio::as_tuple(use_awaitable));
     co_return !ec;
-  }
-
-  Frame preview_frame(const engine::Event& event, const engine::Preview& preview, const EventEncoding& encoding) const {
-    auto format = encoding.preview.format;
-    std::string frame;
-    if (metadata_) {
-      const nlohmann::json meta{{"job_id", encoding.job_id}, {"seq", event.seq},     {"step", preview.step},
-                                {"total", preview.total},    {"index", preview.index}, {"sigma", preview.sigma},
-                                {"method", preview.method},  {"content_type", image::content_type(format)}};
-      const auto text = json_text(meta);
-      put_u32(frame, 4);
-      put_u32(frame, static_cast<uint32_t>(text.size()));
-      frame += text;
-    } else {
-      if (format == image::Format::webp) format = image::Format::jpeg;  // type 1 knows JPEG (1) and PNG (2) only
-      put_u32(frame, 1);
-      put_u32(frame, format == image::Format::png ? 2 : 1);
-    }
-    const auto bytes = preview.image->encoded(format, encoding.preview.quality);
-    frame.append(bytes->begin(), bytes->end());
-    return Frame{true, std::move(frame), false};
   }
 
   ServerState& state_;
@@ -323,12 +275,23 @@ class Session : public std::enable_shared_from_this<Session> {
   bool close_sent_ = false;
 };
 
+// GET /v1/ws with an upgrade: the connection becomes the session's.
+awaitable<void> upgrade(Exchange& ex) {
+  const auto key = ex.request[http::field::sec_websocket_key];
+  if (!valid_websocket_key(std::string_view(key.data(), key.size()))) {
+    const Failure failure{Failure::Kind::invalid_request, "Sec-WebSocket-Key must be 16 bytes in base64 (RFC 6455 4.1)",
+                          "", "bad_websocket_key", 0};
+    co_await ex.send_failure(failure);
+    co_return;
+  }
+  ex.upgraded = ex.responded = true;
+  ex.stream.expires_never();  // the WebSocket stream's own timeouts apply from here
+  const auto session = std::make_shared<Session>(ex.state, std::move(ex.stream));
+  co_await session->run(std::move(ex.request));
+}
+
 }  // namespace
 
-awaitable<void> run_websocket(ServerState& state, beast::tcp_stream stream, Request request) {
-  stream.expires_never();  // the WebSocket stream's own timeouts apply from here
-  const auto session = std::make_shared<Session>(state, std::move(stream));
-  co_await session->run(std::move(request));
-}
+void add_websocket_routes(Router& router) { router.add_websocket("/v1/ws", upgrade); }
 
 }  // namespace darkroom::server

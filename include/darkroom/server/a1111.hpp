@@ -1,5 +1,5 @@
 #pragma once
-// The AUTOMATIC1111 web UI dialect (/sdapi/v1/*; notes/server_spec.md, "A1111 dialect"): its field names,
+// The AUTOMATIC1111 web UI dialect (/sdapi/v1/*; docs/server.md, "A1111"): its field names,
 // sampler display names and answer shapes, so that tools written for A1111 drive darkroom unchanged.
 #include <cstdint>
 #include <memory>
@@ -11,6 +11,7 @@
 
 #include "darkroom/engine/job.hpp"
 #include "darkroom/image/image.hpp"
+#include "darkroom/server/dialect.hpp"
 #include "darkroom/server/request_error.hpp"
 #include "darkroom/server/request_json.hpp"
 
@@ -48,6 +49,9 @@ void validate_a1111_request(const A1111Request& request, const RequestDefaults& 
 // 422 body: {"error": "RequestError", "detail": message, "errors": message, "field": field}, in the shape
 // of A1111's own exception handler.
 nlohmann::json a1111_error_json(const RequestError& error);
+// Every failure in A1111's shape: a request error as above (FastAPI's 422); others
+// {"error": code, "detail": message, "errors": message} with their status (a job's invalid request: 422).
+ErrorReply a1111_error(const Failure& failure);
 
 // {"images": [base64 PNG, each with its "parameters" text chunk], "parameters": the request,
 //  "info": a JSON string {prompt, negative_prompt, seed, all_seeds, width, height, sampler_name, cfg_scale,

@@ -1,6 +1,6 @@
 #pragma once
 // A job's events as the wire carries them: JSON for SSE data and WebSocket text frames, and the same map
-// with raw image bytes for msgpack frames (notes/server_spec.md, "Events as JSON").
+// with raw image bytes for msgpack frames (docs/server.md, "Events").
 #include <cstdint>
 #include <exception>
 #include <string>
@@ -18,7 +18,7 @@ struct EventEncoding {
   std::string job_id;
   preview::PreviewOptions preview;  // the job's: format, quality and delivery of preview images
   // false: JSON, images as base64 strings. true: for msgpack, images as json::binary_t (msgpack bin),
-  // completed images included as PNG, plus the NovelAI stream keys (event_type, gen_id, samp_ix, step_ix).
+  // completed images included as PNG.
   bool binary = false;
   // Text chunks of the completed PNGs in binary mode, e.g. {"parameters", pipeline::infotext(...)}, so
   // streamed images carry their parameters as downloaded ones do.

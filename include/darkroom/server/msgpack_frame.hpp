@@ -1,5 +1,6 @@
 #pragma once
-// msgpack stream framing as NovelAI's image stream has it: [u32 big-endian length][one msgpack map].
+// msgpack stream framing (the native msgpack stream, and NovelAI's image stream): [u32 big-endian length]
+// [one msgpack map].
 #include <cstddef>
 #include <string>
 #include <string_view>

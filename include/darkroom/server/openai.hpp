@@ -1,7 +1,8 @@
 #pragma once
-// The OpenAI Images dialect: POST /v1/images/generations, streamed or not (notes/server_spec.md, "OpenAI
-// dialect"). Field names mirror OpenAI's exactly, so the official SDKs work unchanged.
+// The OpenAI Images dialect: POST /v1/images/generations, streamed or not (docs/server.md,
+// "OpenAI Images"). Field names mirror OpenAI's exactly, so the official SDKs work unchanged.
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -12,6 +13,7 @@
 
 #include "darkroom/engine/job.hpp"
 #include "darkroom/image/encode.hpp"
+#include "darkroom/server/dialect.hpp"
 #include "darkroom/server/request_error.hpp"
 #include "darkroom/server/request_json.hpp"
 
@@ -38,6 +40,12 @@ OpenAiImageRequest parse_openai_request(const nlohmann::json& body, const Reques
 // batch -> n, prompt -> prompt, ...).
 void validate_openai_request(const OpenAiImageRequest& request, const RequestDefaults& defaults, int latent_scale);
 
+// A failure in OpenAI's shape: 400 invalid_request_error (param: the field), 401 invalid_api_key, 429
+// rate_limit_error (queue_full), 503 server_error server_shutting_down; a job that failed or was
+// cancelled by someone else is a 500 server_error with the engine's code ("cancelled"): 499 would say
+// the client closed the request, which it did not.
+ErrorReply openai_error(const Failure& failure);
+
 // {"error": {"message", "type", "param", "code"}}; an empty param or code is null.
 nlohmann::json openai_error_json(std::string_view message, std::string_view type = "invalid_request_error",
                                  std::string_view param = "", std::string_view code = "");
@@ -56,5 +64,15 @@ nlohmann::json openai_partial_image_json(const OpenAiImageRequest& request, std:
                                          int64_t created_at, int partial_image_index);
 nlohmann::json openai_completed_json(const OpenAiImageRequest& request, std::span<const uint8_t> image,
                                      int64_t created_at, int input_tokens);
+
+// A final image in the requested format; PNGs carry the A1111 "parameters" text chunk, as the native
+// API's downloads do.
+std::vector<uint8_t> openai_output_image(const OpenAiImageRequest& request, const image::Image& picture, int64_t seed);
+
+// The stream of a "stream": true request: image_generation.partial_image for each preview (encoded as
+// the final images will be), image_generation.completed for each image, an "error" event for a job that
+// ended without images; other events have no OpenAI counterpart. The request must outlive the encoder.
+std::unique_ptr<StreamEncoder> openai_stream_encoder(const OpenAiImageRequest& request, int64_t created,
+                                                     int input_tokens);
 
 }  // namespace darkroom::server

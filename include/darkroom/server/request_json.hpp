@@ -1,7 +1,7 @@
 #pragma once
 // The native request body (POST /v1/jobs, POST /v1/generate, WebSocket "submit"): the library's own field
 // names (pipeline::GenerationRequest, preview::PreviewOptions), strictly checked, so that a typo is a 400
-// naming the field instead of a silently ignored setting. See notes/server_spec.md, "Native request JSON".
+// naming the field instead of a silently ignored setting. See docs/server.md, "The native API".
 #include <optional>
 #include <string>
 #include <string_view>

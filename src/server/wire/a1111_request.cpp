@@ -170,6 +170,14 @@ json a1111_error_json(const RequestError& error) {
   return {{"error", "RequestError"}, {"detail", error.what()}, {"errors", error.what()}, {"field", error.field()}};
 }
 
+ErrorReply a1111_error(const Failure& failure) {
+  using Kind = Failure::Kind;
+  if (failure.kind == Kind::invalid_request && failure.code.empty())
+    return {422, a1111_error_json(RequestError(failure.field, failure.message))};
+  const json body{{"error", failure.code_or_kind()}, {"detail", failure.message}, {"errors", failure.message}};
+  return {failure.kind == Kind::invalid_request ? 422u : default_status(failure.kind), body};
+}
+
 json a1111_samplers_json() {
   json list = json::array();
   for (const auto& s : kSamplers) {

@@ -33,12 +33,6 @@ void add_preview(json& out, const engine::Preview& p, const EventEncoding& encod
   } else {
     out["image"] = image_value(*p.image->encoded(options.format, options.quality), encoding.binary);
   }
-  if (encoding.binary) {
-    out["event_type"] = "intermediate";
-    out["samp_ix"] = 0;  // NovelAI's sample index: previews are of batch item 0
-    out["step_ix"] = p.step - 1;
-    out["gen_id"] = encoding.job_id;
-  }
 }
 
 void add_completed(json& out, const engine::Completed& c, const EventEncoding& encoding) {
@@ -55,12 +49,6 @@ void add_completed(json& out, const engine::Completed& c, const EventEncoding& e
                   {"content_type", image::content_type(image::Format::png)}};
     if (encoding.binary) entry["image"] = json::binary(image::encode_png(image, encoding.png_text));
     images.push_back(std::move(entry));
-  }
-  if (encoding.binary) {
-    out["event_type"] = "final";
-    out["gen_id"] = encoding.job_id;
-    out["samp_ix"] = 0;
-    if (!images.empty()) out["image"] = images[0]["image"];
   }
   out["images"] = std::move(images);
 }
@@ -101,7 +89,6 @@ json event_json(const engine::Event& event, const EventEncoding& encoding) {
         } else if constexpr (std::is_same_v<T, engine::Error>) {
           out["code"] = body.code;
           out["message"] = body.message;
-          if (encoding.binary) out["event_type"] = "error";
         } else if constexpr (std::is_same_v<T, engine::Cancelled>) {
           out["reason"] = body.reason;
         } else {

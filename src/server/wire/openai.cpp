@@ -4,7 +4,11 @@
 #include <array>
 #include <charconv>
 
+#include "darkroom/image/png.hpp"
+#include "darkroom/pipeline/infotext.hpp"
+#include "darkroom/preview/preview_image.hpp"
 #include "darkroom/server/base64.hpp"
+#include "darkroom/server/sse.hpp"
 #include "json_fields.hpp"
 
 namespace darkroom::server {
@@ -144,6 +148,29 @@ void validate_openai_request(const OpenAiImageRequest& request, const RequestDef
   }
 }
 
+ErrorReply openai_error(const Failure& failure) {
+  using Kind = Failure::Kind;
+  switch (failure.kind) {
+    case Kind::invalid_request:
+    case Kind::not_found:
+    case Kind::method_not_allowed:
+      return {default_status(failure.kind), openai_error_json(failure.message, "invalid_request_error", failure.field, failure.code)};
+    case Kind::unauthorized:
+      return {401, openai_error_json(failure.message, "invalid_request_error", "", "invalid_api_key")};
+    case Kind::queue_full:
+      return {429, openai_error_json(failure.message, "rate_limit_error", "", "queue_full")};
+    case Kind::stopping:
+      return {503, openai_error_json(failure.message, "server_error", "", "server_shutting_down")};
+    case Kind::timeout:
+      return {504, openai_error_json(failure.message, "server_error", "", "timeout")};
+    case Kind::cancelled:
+    case Kind::job_failed:
+    case Kind::internal:
+      break;
+  }
+  return {500, openai_error_json(failure.message, "server_error", "", failure.code_or_kind())};
+}
+
 json openai_error_json(std::string_view message, std::string_view type, std::string_view param, std::string_view code) {
   return {{"error",
            {{"message", message},
@@ -194,6 +221,56 @@ json openai_completed_json(const OpenAiImageRequest& request, std::span<const ui
   out["created_at"] = created_at;
   out["usage"] = openai_usage_json(input_tokens);
   return out;
+}
+
+std::vector<uint8_t> openai_output_image(const OpenAiImageRequest& request, const image::Image& picture, int64_t seed) {
+  if (request.output_format != image::Format::png)
+    return image::encode(picture, request.output_format, request.output_compression);
+  return image::encode_png(picture, {{"parameters", pipeline::infotext(request.job.generation, seed, request.job.model)}});
+}
+
+namespace {
+
+class OpenAiStreamEncoder final : public StreamEncoder {
+ public:
+  OpenAiStreamEncoder(const OpenAiImageRequest& request, int64_t created, int input_tokens)
+      : request_(request), created_(created), input_tokens_(input_tokens) {}
+
+  std::string content_type() const override { return "text/event-stream; charset=utf-8"; }
+  std::string heartbeat() const override { return sse_comment("keep-alive"); }
+  StreamChunk encode(const engine::Event& event) override {
+    if (const auto* preview = event.as<engine::Preview>()) {
+      if (!preview->image) throw std::logic_error("preview event without an image");
+      const auto bytes = preview->image->encoded(request_.output_format, request_.output_compression);
+      return {sse_event("image_generation.partial_image", 0,
+                        json_text(openai_partial_image_json(request_, *bytes, created_, preview->index)))};
+    }
+    if (const auto* done = event.as<engine::Completed>()) {
+      std::string chunk;
+      for (const auto& picture : done->images) {
+        if (!picture) throw std::logic_error("completed event with a missing image");
+        const auto bytes = openai_output_image(request_, *picture, done->seed);
+        chunk += sse_event("image_generation.completed", 0,
+                           json_text(openai_completed_json(request_, bytes, created_, input_tokens_)));
+      }
+      return {chunk};
+    }
+    if (const auto failure = job_failure(event))
+      return {sse_event("error", 0, json_text(openai_stream_error_json(openai_error(*failure).body)))};
+    return {};
+  }
+
+ private:
+  const OpenAiImageRequest& request_;
+  int64_t created_;
+  int input_tokens_;
+};
+
+}  // namespace
+
+std::unique_ptr<StreamEncoder> openai_stream_encoder(const OpenAiImageRequest& request, int64_t created,
+                                                     int input_tokens) {
+  return std::make_unique<OpenAiStreamEncoder>(request, created, input_tokens);
 }
 
 }  // namespace darkroom::server

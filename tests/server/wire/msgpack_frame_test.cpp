@@ -28,7 +28,7 @@ TEST(MsgpackFrame, PrefixesTheMapWithItsBigEndianLength) {
   EXPECT_THROW(msgpack_frame(json::array()), std::invalid_argument);
 }
 
-TEST(MsgpackFrame, RoundTripsEventsWithBinImagesAndNovelAiKeys) {
+TEST(MsgpackFrame, RoundTripsEventsWithBinImages) {
   EventEncoding encoding;
   encoding.job_id = "job-7";
   encoding.binary = true;
@@ -47,17 +47,14 @@ TEST(MsgpackFrame, RoundTripsEventsWithBinImagesAndNovelAiKeys) {
     EXPECT_EQ(received, sent) << "chunk " << chunk;
     EXPECT_TRUE(reader.idle());
   }
-  // What a NovelAI client reads.
   MsgpackFrameReader reader;
   const auto maps = reader.feed(stream);
   ASSERT_EQ(maps.size(), 3u);
-  EXPECT_EQ(maps[0]["event_type"], "intermediate");
-  EXPECT_EQ(maps[0]["step_ix"], 2);
-  EXPECT_EQ(maps[0]["gen_id"], "job-7");
+  EXPECT_EQ(maps[0]["type"], "preview");
   EXPECT_TRUE(maps[0]["image"].is_binary());
-  EXPECT_EQ(maps[1]["event_type"], "final");
-  EXPECT_TRUE(maps[1]["image"].is_binary());
-  EXPECT_EQ(maps[2]["event_type"], "error");
+  EXPECT_EQ(maps[1]["type"], "completed");
+  EXPECT_TRUE(maps[1]["images"][0]["image"].is_binary());
+  EXPECT_EQ(maps[2]["type"], "error");
 }
 
 TEST(MsgpackFrameReader, HoldsAPartialFrame) {

@@ -22,6 +22,7 @@ struct ServeOptions {
   double heartbeat_s = 15;
   double grace_s = 30;
   double job_ttl_s = 600;
+  double job_timeout_s = 0;
   double max_body_mb = 16;
   double write_timeout_s = 30;
   double model_memory_gb = 0;
@@ -46,6 +47,7 @@ int run_serve(ServeOptions o) {
   s.disconnect_grace = ms(o.grace_s);
   s.write_timeout = ms(o.write_timeout_s);
   s.engine.job_ttl = ms(o.job_ttl_s);
+  s.engine.job_timeout = ms(o.job_timeout_s);
   s.max_body_bytes = static_cast<std::size_t>(o.max_body_mb * (1 << 20));
   s.engine.model_memory_budget = static_cast<std::size_t>(o.model_memory_gb * (1 << 30));
 
@@ -82,6 +84,11 @@ void add_serve_command(CLI::App& app) {
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--max-queue", s.engine.max_queued, "Jobs that may wait (0: no limit); more get 429")->capture_default_str();
   cmd->add_option("--job-ttl", options->job_ttl_s, "Seconds a finished job and its events stay for resume")->capture_default_str();
+  cmd->add_option("--job-timeout", options->job_timeout_s,
+                  "Seconds a job may take from submission (queued or running); past it, it ends with error 'timeout'. "
+                  "Requests may ask for less with timeout_s (0: no limit)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--heartbeat", options->heartbeat_s, "Seconds between SSE heartbeats / WebSocket pings")->capture_default_str();
   cmd->add_option("--disconnect-grace", options->grace_s,
                   "Seconds a streamed job survives with no client watching (resume window)")

@@ -49,6 +49,7 @@ EngineCore::EngineCore(EngineOptions opts)
   if (options.taesd) taesd = load_tiny(*options.taesd);
   if (options.taesdxl) taesdxl = load_tiny(*options.taesdxl);
   for (int i = 0; i < options.workers; ++i) workers_.emplace_back([this] { work(); });
+  timekeeper_ = std::thread([this] { keep_time(); });
 }
 
 std::shared_ptr<Job> EngineCore::submit(JobRequest request, const std::shared_ptr<EngineCore>& self) {
@@ -57,8 +58,15 @@ std::shared_ptr<Job> EngineCore::submit(JobRequest request, const std::shared_pt
   purge();
   if (options.max_queued > 0 && queue_.size() >= options.max_queued) throw QueueFull(options.max_queued);
   auto log = options.event_log ? options.event_log() : std::make_shared<MemoryEventLog>(options.max_log_events);
+  using std::chrono::milliseconds;
+  const auto limit = options.job_timeout;
+  if (limit > milliseconds(0) && (request.timeout <= milliseconds(0) || request.timeout > limit)) request.timeout = limit;
   auto job = std::make_shared<Job>(Job::Key{}, new_job_id(), std::move(request), std::move(log));
   job->engine_ = self;
+  if (job->request().timeout > milliseconds(0)) {
+    job->deadline_ = job->submitted_at() + job->request().timeout;
+    deadline_added_.notify_one();
+  }
   jobs_.emplace(job->id(), job);
   queue_.push_back(job);
   job->position_ = static_cast<int>(queue_.size());
@@ -121,9 +129,11 @@ void EngineCore::shutdown() {
     for (const auto& job : running_) job->request_cancel(Job::CancelReason::shutdown);
   }
   wake_.notify_all();
+  deadline_added_.notify_all();
   std::lock_guard join(join_mutex_);
   for (auto& worker : workers_)
     if (worker.joinable()) worker.join();
+  if (timekeeper_.joinable()) timekeeper_.join();
 }
 
 void EngineCore::work() {
@@ -151,6 +161,32 @@ void EngineCore::work() {
       retire(job);
     }
     wake_.notify_all();  // a job held back by its model's limit may run now
+  }
+}
+
+void EngineCore::keep_time() {
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    const auto now = Job::Clock::now();
+    std::optional<Job::Clock::time_point> earliest;
+    bool removed = false;
+    for (auto it = queue_.begin(); it != queue_.end();) {
+      const auto job = *it;
+      if (job->past_deadline(now)) {
+        it = queue_.erase(it);
+        job->request_cancel(Job::CancelReason::timeout);
+        job->position_ = 0;
+        job->emit(job->timed_out());
+        retire(job);
+        removed = true;
+        continue;
+      }
+      if (const auto deadline = job->deadline(); deadline && (!earliest || *deadline < *earliest)) earliest = deadline;
+      ++it;
+    }
+    if (removed) renumber();
+    if (earliest) deadline_added_.wait_until(lock, *earliest);
+    else deadline_added_.wait(lock);
   }
 }
 

@@ -57,6 +57,8 @@ struct EngineCore {
 
  private:
   void work();
+  // The timekeeper thread: ends queued jobs whose deadline passes (running jobs check their own).
+  void keep_time();
   // With mutex held:
   void renumber();                               // queued{position} to every job whose position changed
   void retire(const std::shared_ptr<Job>& job);  // a job ended: keep it findable for the TTL
@@ -66,6 +68,7 @@ struct EngineCore {
 
   mutable std::mutex mutex_;
   std::condition_variable wake_;
+  std::condition_variable deadline_added_;  // for the timekeeper
   std::deque<std::shared_ptr<Job>> queue_;
   std::set<std::shared_ptr<Job>> running_;
   std::map<std::string, int> running_per_model_;
@@ -75,6 +78,7 @@ struct EngineCore {
 
   std::mutex join_mutex_;
   std::vector<std::thread> workers_;
+  std::thread timekeeper_;
 };
 
 }  // namespace detail

@@ -2,6 +2,8 @@
 
 #include "engine_core.hpp"
 
+#include <sstream>
+
 namespace darkroom::engine {
 
 std::string_view state_name(JobState state) {
@@ -37,6 +39,13 @@ void Job::cancel() {
   request_cancel(CancelReason::requested);
   // A queued job ends here; a running one sees the request at its next step.
   if (auto core = engine_.lock()) core->dequeue(*this);
+}
+
+Error Job::timed_out() const {
+  const double seconds = std::chrono::duration<double>(*deadline_ - submitted_at()).count();
+  std::ostringstream limit;
+  limit << seconds;
+  return Error{"timeout", "the job ran past its time limit of " + limit.str() + " s (counted from its submission)"};
 }
 
 void Job::request_cancel(CancelReason reason) {

@@ -34,6 +34,7 @@ double JobRunner::seconds(Clock::time_point since) const {
 }
 
 void JobRunner::check_cancelled() const {
+  if (job_.past_deadline(Clock::now())) job_.request_cancel(Job::CancelReason::timeout);
   if (job_.cancel_reason() != Job::CancelReason::none) throw CancelSignal{};
 }
 
@@ -44,7 +45,9 @@ void JobRunner::run() {
     generate();
     return;
   } catch (const CancelSignal&) {
-    terminal = Cancelled{job_.cancel_reason() == Job::CancelReason::shutdown ? "shutdown" : "requested"};
+    const auto reason = job_.cancel_reason();
+    if (reason == Job::CancelReason::timeout) terminal = job_.timed_out();
+    else terminal = Cancelled{reason == Job::CancelReason::shutdown ? "shutdown" : "requested"};
   } catch (const Failure& failure) {
     terminal = Error{failure.code, failure.message};
   } catch (const std::invalid_argument& e) {

@@ -208,6 +208,27 @@ TEST(NativeApi, GenerateStreamsMsgpackFrames) {
   EXPECT_GE(previews, 1);  // one per step, less any superseded while the stream was behind
 }
 
+// timeout_s on the request, --job-timeout on the server: a job past its time ends with error "timeout".
+TEST(NativeApi, AJobPastItsTimeoutEndsWithATimeoutError) {
+  auto options = tiny_server_options();
+  options.engine.job_timeout = std::chrono::seconds(60);
+  TestServer server(options);
+  auto body = tiny_request(1000);
+  body["timeout_s"] = 0.5;
+  const auto events = sse_events(post_json(server.port(), "/v1/generate", body).body);
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events.back().event, "error");
+  const auto error = nlohmann::json::parse(events.back().data);
+  EXPECT_EQ(error.at("code"), "timeout");
+
+  body["timeout_s"] = 61;
+  const auto refused = post_json(server.port(), "/v1/jobs", body);
+  EXPECT_EQ(refused.status, 400u);
+  EXPECT_EQ(refused.json().at("error").at("field"), "timeout_s");
+  body["timeout_s"] = -1;
+  EXPECT_EQ(post_json(server.port(), "/v1/jobs", body).json().at("error").at("field"), "timeout_s");
+}
+
 TEST(NativeApi, CancelARunningJob) {
   TestServer server;
   const auto id = submit(server.port(), tiny_request(1000));

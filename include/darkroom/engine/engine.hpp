@@ -36,6 +36,8 @@ struct EngineOptions {
   int jobs_per_model = 0;
   std::size_t max_queued = 0;                                    // jobs that may wait for a worker; 0: no limit
   std::chrono::milliseconds job_ttl = std::chrono::minutes(10);  // how long a finished job stays findable
+  // The most any job may take from its submission (JobRequest::timeout may only shorten it); 0: none.
+  std::chrono::milliseconds job_timeout{0};
   std::size_t max_log_events = 0;  // cap on each job's retained events (see MemoryEventLog); 0: none
   // Makes each job's log; empty: MemoryEventLog(max_log_events). The seam for a distributed log.
   std::function<std::shared_ptr<EventLog>()> event_log;

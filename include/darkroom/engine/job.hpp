@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -31,6 +32,10 @@ struct JobRequest {
   // generation.init_image (refusing any size but the request's), so decoding never holds up the thread
   // that accepted the request; its header was checked against the request before the job was queued.
   std::optional<EncodedImage> init_image;
+  // The most the job may take, counted from its submission; 0: no limit of its own (the engine's
+  // job_timeout, if any, still applies, and caps this one). A job past it, queued or running, ends within
+  // one step with error{code "timeout"}.
+  std::chrono::milliseconds timeout{0};
 };
 
 enum class JobState { queued, running, completed, failed, cancelled };
@@ -51,6 +56,8 @@ class Job {
   JobState state() const;
   bool finished() const;                             // completed, failed or cancelled: the terminal event is in the log
   int position() const { return position_.load(); }  // 1 = next in line; 0 when not queued
+  // When the job times out (request().timeout after submission, capped by the engine's job_timeout).
+  std::optional<Clock::time_point> deadline() const { return deadline_; }
 
   // Cancels the job: a queued job ends at once, a running one at its next interruption point (between the
   // blocks of a model pass, models/interruption.hpp), both with a `cancelled` event; a finished job is
@@ -75,7 +82,7 @@ class Job {
  private:
   friend struct detail::EngineCore;
   friend class JobRunner;
-  enum class CancelReason { none, requested, shutdown };
+  enum class CancelReason { none, requested, shutdown, timeout };
 
   // Appends an event unless the job has already ended: so a job has exactly one terminal event however
   // its cancellation, failure and preview decoding race. A terminal body also sets the final state.
@@ -83,10 +90,14 @@ class Job {
   void set_running();
   void request_cancel(CancelReason reason);
   CancelReason cancel_reason() const { return cancel_.load(); }
+  bool past_deadline(Clock::time_point now) const { return deadline_ && now >= *deadline_; }
+  // The terminal event of a job that timed out.
+  Error timed_out() const;
 
   const std::string id_;
   const JobRequest request_;
   const std::shared_ptr<EventLog> log_;
+  std::optional<Clock::time_point> deadline_;  // set by the engine at submission
   std::atomic<int> position_{0};
   std::atomic<CancelReason> cancel_{CancelReason::none};
   std::weak_ptr<detail::EngineCore> engine_;  // to take a queued job off the queue

@@ -129,4 +129,13 @@ void FieldReader::reject_unknown() const {
   }
 }
 
+std::chrono::milliseconds parse_timeout_s(FieldReader& in, std::string_view key) {
+  constexpr double kYear = 365.0 * 24 * 3600;
+  const auto seconds = in.number(key);
+  if (!seconds) return std::chrono::milliseconds(0);
+  if (!(*seconds > 0) || *seconds > kYear)
+    throw field_error(std::string(key), "must be a number of seconds above 0 (at most a year), got " + nlohmann::json(*seconds).dump());
+  return std::chrono::milliseconds(std::max<int64_t>(1, static_cast<int64_t>(*seconds * 1000)));
+}
+
 }  // namespace darkroom::server::wire

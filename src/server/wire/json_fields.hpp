@@ -1,6 +1,7 @@
 #pragma once
 // Reading one JSON object of a request field by field, with errors that name the field (dotted for nested
 // objects) and the JSON type that was expected. Shared by the native, OpenAI and A1111 parsers.
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <stdexcept>
@@ -53,5 +54,8 @@ auto parse_named(const std::string& field, const std::string& value, Parse parse
     throw field_error(field, error.what());
   }
 }
+
+// A time limit in seconds (a number above 0, at most a year); absent: 0 (none).
+std::chrono::milliseconds parse_timeout_s(FieldReader& in, std::string_view key);
 
 }  // namespace darkroom::server::wire

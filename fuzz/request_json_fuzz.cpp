@@ -1,5 +1,5 @@
 // Request bodies are the server's most exposed input: any bytes through parse_json_body and each dialect's
-// parser (native, OpenAI, A1111) and validator must either succeed or throw RequestError, whose message
+// parser (native, OpenAI, A1111, DiffuGen) and validator must either succeed or throw RequestError, whose message
 // names its field and serialises as JSON (valid UTF-8) in every dialect's error shape. Anything else (a
 // crash, another exception type, a sanitizer report) is a bug.
 #include <cstdint>
@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "darkroom/server/a1111.hpp"
+#include "darkroom/server/diffugen.hpp"
 #include "darkroom/server/openai.hpp"
 #include "darkroom/server/request_json.hpp"
 
@@ -20,6 +21,9 @@ void check_error(const RequestError& error) {
   if (what.find(error.field()) == std::string::npos) std::abort();
   (void)openai_error_json(error).dump();  // throws (and so fails) on invalid UTF-8
   (void)a1111_error_json(error).dump();
+  const Failure failure{Failure::Kind::invalid_request, what, error.field(), "", 0};
+  (void)diffugen_error(failure).body.dump();
+  (void)native_error(failure).body.dump();
 }
 
 template <typename Call>
@@ -57,5 +61,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     validate_a1111_request(request, defaults, 8);
     (void)request.parameters.dump();  // echoed back by txt2img
   });
+  for (const auto route : {DiffugenRoute::any, DiffugenRoute::openwebui}) {
+    expect_request_error_only([&] {
+      const auto request = parse_diffugen_request(body, route);
+      validate_diffugen_request(request, defaults, 8);
+    });
+  }
   return 0;
 }

@@ -16,6 +16,7 @@ packages=(
   libgtest-dev libgmock-dev  # tests
   libbenchmark-dev        # benchmarks under bench/
   clang libclang-rt-14-dev   # libFuzzer targets for the parsers that face untrusted input
+  python3 python3-httpx   # the DiffuGen client test: its seed's client is Python on httpx
 )
 # node (18 or newer) and npm for the server tests with real JavaScript clients (tests/server/js). Nodesource's
 # nodejs package bundles npm; Debian's splits it out: ask only for the commands that are missing.

@@ -37,4 +37,15 @@ boost::asio::awaitable<std::optional<engine::Event>> await_result(Exchange& exch
   co_return std::nullopt;
 }
 
+boost::asio::awaitable<std::optional<engine::Event>> await_images(Exchange& exchange,
+                                                                  const std::shared_ptr<engine::Job>& job) {
+  auto result = co_await await_result(exchange, job);
+  if (!result) co_return std::nullopt;  // the client left
+  if (const auto failure = job_failure(*result)) {
+    co_await exchange.send_failure(*failure);
+    co_return std::nullopt;
+  }
+  co_return result;
+}
+
 }  // namespace darkroom::server

@@ -18,4 +18,9 @@ namespace darkroom::server {
 boost::asio::awaitable<std::optional<engine::Event>> await_result(Exchange& exchange,
                                                                   const std::shared_ptr<engine::Job>& job);
 
+// await_result for answers made of the images: the completed event; nullopt when the client left or the
+// job ended without images (its failure then answered in the route's dialect).
+boost::asio::awaitable<std::optional<engine::Event>> await_images(Exchange& exchange,
+                                                                  const std::shared_ptr<engine::Job>& job);
+
 }  // namespace darkroom::server

@@ -70,13 +70,9 @@ awaitable<void> generate_images(Exchange& ex, Tokenizers& tokenizers) {
     co_await stream_response(ex, job, 0, *encoder);
     co_return;
   }
-  const auto result = co_await await_result(ex, job);
-  if (!result) co_return;  // the client left
+  const auto result = co_await await_images(ex, job);
+  if (!result) co_return;
   const auto* done = result->as<engine::Completed>();
-  if (!done) {
-    co_await ex.send_failure(*job_failure(*result));
-    co_return;
-  }
   std::vector<std::vector<uint8_t>> images;
   for (const auto& picture : done->images) images.push_back(openai_output_image(request, *picture, done->seed));
   const auto body = openai_response_json(request, images, unix_now(), tokens);

@@ -71,13 +71,17 @@ void ServerState::validate(engine::JobRequest& job) const {
   const auto model = describe_model(job.model);
   pipeline::use_model_defaults(job.generation, model.defaults);
   validate_job(job, options.engine.limits, model.latent_scale);
-  if (const auto limit = options.engine.job_timeout; limit.count() > 0 && job.timeout > limit)
-    throw field_error("timeout_s", "must be at most " + nlohmann::json(limit.count() / 1000.0).dump() +
-                                       " (the server's --job-timeout), got " + nlohmann::json(job.timeout.count() / 1000.0).dump());
+  check_timeout(job);
   const int clip_skip = job.generation.clip_skip;
   if (clip_skip > model.max_clip_skip)
     throw field_error("clip_skip", "must be between 1 and " + std::to_string(model.max_clip_skip) + " for model '" +
                                        job.model + "' (its text encoder's layers), got " + std::to_string(clip_skip));
+}
+
+void ServerState::check_timeout(const engine::JobRequest& job) const {
+  if (const auto limit = options.engine.job_timeout; limit.count() > 0 && job.timeout > limit)
+    throw field_error("timeout_s", "must be at most " + nlohmann::json(limit.count() / 1000.0).dump() +
+                                       " (the server's --job-timeout), got " + nlohmann::json(job.timeout.count() / 1000.0).dump());
 }
 
 std::shared_ptr<void> ServerState::on_stop(std::function<void()> hook) {

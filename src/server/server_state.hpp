@@ -49,6 +49,8 @@ struct ServerState {
   ModelDescription describe_model(const std::string& id) const;
   // Parses nothing: checks a parsed job against its model (exists, ranges with its latent scale).
   void validate(engine::JobRequest& job) const;
+  // A request's own time limit against --job-timeout: RequestError (field "timeout_s") when it asks for more.
+  void check_timeout(const engine::JobRequest& job) const;
 
  private:
   std::map<uint64_t, std::function<void()>> stop_hooks_;

@@ -13,6 +13,7 @@ packages=(
   libjpeg62-turbo-dev     # JPEG previews and images (libjpeg-turbo's libjpeg API)
   libwebp-dev             # WebP previews and images, animated WebP of a generation (libwebpmux/libwebpdemux)
   libboost1.81-dev libboost-url1.81-dev  # the server: Beast (HTTP, WebSocket) on Asio, URL parsing
+  libzip-dev              # the NovelAI dialect's zip of PNGs
   libgtest-dev libgmock-dev  # tests
   libbenchmark-dev        # benchmarks under bench/
   clang libclang-rt-14-dev   # libFuzzer targets for the parsers that face untrusted input
@@ -32,4 +33,5 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 # The JavaScript test clients at the versions package-lock.json pins (node_modules is not committed).
-npm ci --prefix "$(dirname "$0")/../tests/server/js" --no-audit --no-fund
+# --omit=optional: nekoai-js's optional canvas would build native code it does not need here.
+npm ci --prefix "$(dirname "$0")/../tests/server/js" --no-audit --no-fund --omit=optional

@@ -61,21 +61,43 @@ boost::asio::awaitable<bool> pump_events(EventFeed& feed, StreamEncoder& encoder
   co_return true;
 }
 
-boost::asio::awaitable<void> stream_response(Exchange& exchange, std::shared_ptr<engine::Job> job, uint64_t after,
-                                             StreamEncoder& encoder,
+namespace {
+
+// The parts in turn; false as soon as one could not be sent to its end.
+boost::asio::awaitable<bool> pump_parts(const std::vector<StreamPart>& parts, ChunkSink& sink, ServerState& state) {
+  for (const auto& part : parts) {
+    EventFeed feed(part.job, part.after, state.executor);
+    if (!co_await pump_events(feed, *part.encoder, sink, state.options.heartbeat)) co_return false;
+  }
+  co_return true;
+}
+
+}  // namespace
+
+boost::asio::awaitable<void> stream_response(Exchange& exchange, std::vector<StreamPart> parts,
                                              std::vector<std::pair<std::string, std::string>> headers) {
   auto& state = exchange.state;
-  EventFeed feed(job, after, state.executor);
-  const auto watch = state.watchers.watch(job);
+  std::vector<StreamWatchers::Watch> watches;
+  std::string ids;
+  for (const auto& part : parts) {
+    watches.push_back(state.watchers.watch(part.job));
+    ids += (ids.empty() ? "" : ",") + part.job->id();
+  }
   ChunkedResponse out(exchange);
-  headers.emplace_back("X-Darkroom-Job-Id", job->id());
-  const std::string content_type = encoder.content_type();
+  headers.emplace_back("X-Darkroom-Job-Id", ids);
+  const std::string content_type = parts.front().encoder->content_type();
   if (!co_await out.start(content_type, headers)) co_return;
   const Metrics::OpenStream counted(state.metrics);
   ResponseSink sink(out);
-  const auto interval = state.options.heartbeat;
-  const auto outcome = co_await (pump_events(feed, encoder, sink, interval) || client_gone(exchange));
+  const auto outcome = co_await (pump_parts(parts, sink, state) || client_gone(exchange));
   if (outcome.index() == 0 && std::get<0>(outcome)) co_await out.finish();
+}
+
+boost::asio::awaitable<void> stream_response(Exchange& exchange, std::shared_ptr<engine::Job> job, uint64_t after,
+                                             StreamEncoder& encoder,
+                                             std::vector<std::pair<std::string, std::string>> headers) {
+  std::vector<StreamPart> parts{StreamPart{std::move(job), after, &encoder}};
+  co_await stream_response(exchange, std::move(parts), std::move(headers));
 }
 
 }  // namespace darkroom::server

@@ -32,8 +32,20 @@ class ChunkSink {
 boost::asio::awaitable<bool> pump_events(EventFeed& feed, StreamEncoder& encoder, ChunkSink& sink,
                                          std::chrono::milliseconds heartbeat_interval);
 
-// A job's events as one streamed HTTP response (status 200, the encoder's content type, X-Darkroom-Job-Id
-// and `headers`), watching the job while it is open (StreamWatchers). The connection closes after it.
+// One job's part of a response: its events after `after`, through `encoder`.
+struct StreamPart {
+  std::shared_ptr<engine::Job> job;
+  uint64_t after = 0;
+  StreamEncoder* encoder = nullptr;
+};
+
+// Jobs' events as one streamed HTTP response (status 200, the first encoder's content type,
+// X-Darkroom-Job-Id with the job ids comma-separated, and `headers`), one job after another, each to its
+// terminal event. Every job counts as watched (StreamWatchers) while the response is open, the later ones
+// too. The connection closes after it.
+boost::asio::awaitable<void> stream_response(Exchange& exchange, std::vector<StreamPart> parts,
+                                             std::vector<std::pair<std::string, std::string>> headers = {});
+// The common case: one job.
 boost::asio::awaitable<void> stream_response(Exchange& exchange, std::shared_ptr<engine::Job> job, uint64_t after,
                                              StreamEncoder& encoder,
                                              std::vector<std::pair<std::string, std::string>> headers = {});

@@ -2,6 +2,7 @@
 // The native request body (POST /v1/jobs, POST /v1/generate, WebSocket "submit"): the library's own field
 // names (pipeline::GenerationRequest, preview::PreviewOptions), strictly checked, so that a typo is a 400
 // naming the field instead of a silently ignored setting. See docs/server.md, "The native API".
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -45,6 +46,11 @@ NativeRequest parse_native_request(const nlohmann::json& body, const RequestDefa
 // schedule exists for; their errors become RequestError with the field they name (native names).
 void validate_job(const engine::JobRequest& job, const pipeline::RequestLimits& limits, int latent_scale);
 void validate_for_model(const NativeRequest& request, const RequestDefaults& defaults, int latent_scale);
+
+// validate_job for a dialect that calls fields otherwise: an error's field goes through `rename` (native
+// name -> the dialect's; the same name when it has no other).
+void validate_job_as(const engine::JobRequest& job, const pipeline::RequestLimits& limits, int latent_scale,
+                     const std::function<std::string(const std::string&)>& rename);
 
 // A model id is a file or folder name under a models directory, never a path: throws RequestError (field
 // "model") for an empty id, '/', '\\', "..", a leading '.', control characters (NUL included) and ids

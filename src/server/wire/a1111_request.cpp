@@ -154,16 +154,12 @@ int check_a1111_preview_period(int steps, const std::string& field) {
 }
 
 void validate_a1111_request(const A1111Request& request, const RequestDefaults& defaults, int latent_scale) {
-  try {
-    validate_job(request.job, defaults.limits, latent_scale);
-  } catch (const RequestError& error) {
-    const std::string& f = error.field();
-    const std::string field = f == "cfg"         ? "cfg_scale"
-                              : f == "batch"     ? "batch_size"
-                              : f == "clip_skip" ? "override_settings.CLIP_stop_at_last_layers"
-                                                 : f;
-    throw field == f ? error : with_field(error, field);
-  }
+  validate_job_as(request.job, defaults.limits, latent_scale, [](const std::string& f) {
+    return f == "cfg"         ? "cfg_scale"
+           : f == "batch"     ? "batch_size"
+           : f == "clip_skip" ? "override_settings.CLIP_stop_at_last_layers"
+                              : f;
+  });
 }
 
 json a1111_error_json(const RequestError& error) {

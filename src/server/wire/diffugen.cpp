@@ -186,17 +186,14 @@ DiffugenRequest parse_diffugen_request(const json& body, DiffugenRoute route) {
 }
 
 void validate_diffugen_request(const DiffugenRequest& request, const RequestDefaults& defaults, int latent_scale) {
-  try {
-    validate_job(request.job, defaults.limits, latent_scale);
-  } catch (const RequestError& error) {
-    const auto& field = error.field();
-    std::string name = field;
-    if (field == "cfg") name = "cfg_scale";
-    else if (field == "sampler" || field == "scheduler" || field == "spacing") name = "sampling_method";
-    else if (field == "batch") name = "n";
-    else if ((field == "width" || field == "height") && request.route == DiffugenRoute::openwebui) name = "size";
-    throw name == field ? error : with_field(error, name);
-  }
+  const bool openwebui = request.route == DiffugenRoute::openwebui;
+  validate_job_as(request.job, defaults.limits, latent_scale, [openwebui](const std::string& field) -> std::string {
+    if (field == "cfg") return "cfg_scale";
+    if (field == "sampler" || field == "scheduler" || field == "spacing") return "sampling_method";
+    if (field == "batch") return "n";
+    if ((field == "width" || field == "height") && openwebui) return "size";
+    return field;
+  });
 }
 
 ErrorReply diffugen_error(const Failure& failure) {

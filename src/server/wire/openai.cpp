@@ -135,17 +135,13 @@ OpenAiImageRequest parse_openai_request(const json& body, const RequestDefaults&
 }
 
 void validate_openai_request(const OpenAiImageRequest& request, const RequestDefaults& defaults, int latent_scale) {
-  try {
-    validate_job(request.job, defaults.limits, latent_scale);
-  } catch (const RequestError& error) {
-    const std::string& field = error.field();
-    std::string param = field;
-    if (field == "width" || field == "height") param = "size";
-    else if (field == "batch" || field == "steps") param = "n";  // steps: the work budget (OpenAI sets no steps)
-    else if (field == "preview.quality") param = "output_compression";
-    else if (field.starts_with("preview.")) param = "partial_images";
-    throw param == field ? error : with_field(error, param);
-  }
+  validate_job_as(request.job, defaults.limits, latent_scale, [](const std::string& field) -> std::string {
+    if (field == "width" || field == "height") return "size";
+    if (field == "batch" || field == "steps") return "n";  // steps: the work budget (OpenAI sets no steps)
+    if (field == "preview.quality") return "output_compression";
+    if (field.starts_with("preview.")) return "partial_images";
+    return field;
+  });
 }
 
 ErrorReply openai_error(const Failure& failure) {

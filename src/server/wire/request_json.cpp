@@ -208,6 +208,16 @@ void validate_job(const engine::JobRequest& job, const pipeline::RequestLimits& 
                                        std::string(sampling::sampler_name(sampler)) + " (use discrete)");
 }
 
+void validate_job_as(const engine::JobRequest& job, const pipeline::RequestLimits& limits, int latent_scale,
+                     const std::function<std::string(const std::string&)>& rename) {
+  try {
+    validate_job(job, limits, latent_scale);
+  } catch (const RequestError& error) {
+    const auto name = rename(error.field());
+    throw name == error.field() ? error : with_field(error, name);
+  }
+}
+
 void validate_for_model(const NativeRequest& request, const RequestDefaults& defaults, int latent_scale) {
   validate_job(request.job, defaults.limits, latent_scale);
 }

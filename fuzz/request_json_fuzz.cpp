@@ -1,5 +1,5 @@
 // Request bodies are the server's most exposed input: any bytes through parse_json_body and each dialect's
-// parser (native, OpenAI, A1111, DiffuGen, NovelAI) and validator must either succeed or throw RequestError, whose message
+// parser (native, OpenAI, A1111, DiffuGen, NovelAI, fal) and validator must either succeed or throw RequestError, whose message
 // names its field and serialises as JSON (valid UTF-8) in every dialect's error shape. Anything else (a
 // crash, another exception type, a sanitizer report) is a bug.
 #include <cstdint>
@@ -9,6 +9,7 @@
 
 #include "darkroom/server/a1111.hpp"
 #include "darkroom/server/diffugen.hpp"
+#include "darkroom/server/fal.hpp"
 #include "darkroom/server/novelai.hpp"
 #include "darkroom/server/openai.hpp"
 #include "darkroom/server/request_json.hpp"
@@ -26,6 +27,7 @@ void check_error(const RequestError& error) {
   (void)diffugen_error(failure).body.dump();
   (void)native_error(failure).body.dump();
   (void)novelai_error(failure).body.dump();
+  (void)fal_error(failure).body.dump();
 }
 
 template <typename Call>
@@ -62,6 +64,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const auto request = parse_a1111_txt2img(body, defaults);
     validate_a1111_request(request, defaults, 8);
     (void)request.parameters.dump();  // echoed back by txt2img
+  });
+  expect_request_error_only([&] {
+    const auto request = parse_fal_request(body, "default-model");
+    validate_fal_request(request, defaults, 8);
   });
   expect_request_error_only([&] {
     const auto request = parse_novelai_request(body, defaults);

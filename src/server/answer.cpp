@@ -10,6 +10,8 @@ using Kind = Failure::Kind;
 Failure failure_of(ServerState& state, std::exception_ptr error) {
   try {
     std::rethrow_exception(error);
+  } catch (const FailureError& e) {
+    return e.failure();
   } catch (const RequestError& e) {
     return {Kind::invalid_request, e.what(), e.field(), "", 0};
   } catch (const engine::QueueFull& e) {

@@ -4,12 +4,23 @@
 #include <boost/asio/awaitable.hpp>
 
 #include <exception>
+#include <stdexcept>
 
 #include "router.hpp"
 
 namespace darkroom::server {
 
-// RequestError: invalid_request (its field); engine::QueueFull: queue_full (counted in the metrics, with
+// A failure a handler throws as it is (a kind the other exceptions do not say, such as not_found).
+class FailureError : public std::runtime_error {
+ public:
+  explicit FailureError(Failure failure) : std::runtime_error(failure.message), failure_(std::move(failure)) {}
+  const Failure& failure() const { return failure_; }
+
+ private:
+  Failure failure_;
+};
+
+// FailureError: its failure; RequestError: invalid_request (its field); engine::QueueFull: queue_full (counted in the metrics, with
 // the server's Retry-After); engine::EngineStopped: stopping; anything else: internal.
 Failure failure_of(ServerState& state, std::exception_ptr error);
 

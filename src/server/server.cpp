@@ -40,6 +40,7 @@ struct Server::Impl {
     add_websocket_routes(router);
     add_openai_routes(router);
     add_a1111_routes(router);
+    add_fal_routes(router);
     add_novelai_routes(router);
     add_diffugen_routes(router);
   }

@@ -63,6 +63,10 @@ using ErrorShape = ErrorReply (*)(const Failure&);
 // The native shape: default_status, {"error": {"code", "message", "field"?}}.
 ErrorReply native_error(const Failure& failure);
 
+// FastAPI's validation detail, as the dialects of FastAPI servers (fal, DiffuGen) answer a bad field:
+// [{"loc": ["body", each part of the dotted field], "msg": message, "type": "value_error"}].
+nlohmann::json fastapi_validation_detail(const Failure& failure);
+
 // One piece of a stream: the bytes of one or more events (HTTP streams concatenate them), or one
 // WebSocket frame (binary: a binary frame, else text).
 struct StreamChunk {

@@ -9,7 +9,8 @@
 
 namespace darkroom::server {
 
-// "event: NAME\nid: ID\ndata: LINE\n...\n\n". id 0 writes no id line (the client keeps its last id, which
+// "event: NAME\nid: ID\ndata: LINE\n...\n\n". An empty name writes no event line (the data-only form, a
+// "message" event to EventSource); id 0 writes no id line (the client keeps its last id, which
 // is what the synthetic seq-0 events need). Every line break in data (\n, \r\n or \r) starts a new data:
 // line, so a client reads the data back with each break as "\n". Throws std::invalid_argument for a name
 // with a line break, which would end the field early.

@@ -58,4 +58,15 @@ ErrorReply native_error(const Failure& failure) {
   return {default_status(failure.kind), {{"error", std::move(error)}}};
 }
 
+nlohmann::json fastapi_validation_detail(const Failure& failure) {
+  auto loc = nlohmann::json::array({"body"});
+  std::string_view rest = failure.field;
+  while (!rest.empty()) {
+    const auto dot = rest.find('.');
+    loc.push_back(std::string(rest.substr(0, dot)));
+    rest = dot == std::string_view::npos ? std::string_view() : rest.substr(dot + 1);
+  }
+  return nlohmann::json::array({{{"loc", loc}, {"msg", failure.message}, {"type", "value_error"}}});
+}
+
 }  // namespace darkroom::server

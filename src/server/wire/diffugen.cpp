@@ -200,14 +200,7 @@ ErrorReply diffugen_error(const Failure& failure) {
   using Kind = Failure::Kind;
   if (failure.kind == Kind::invalid_request && failure.field == "model") return {400, {{"detail", failure.message}}};
   if (failure.kind == Kind::invalid_request && failure.code.empty()) {
-    json loc = json::array({"body"});
-    std::string_view rest = failure.field;
-    while (!rest.empty()) {
-      const auto dot = rest.find('.');
-      loc.push_back(std::string(rest.substr(0, dot)));
-      rest = dot == std::string_view::npos ? std::string_view() : rest.substr(dot + 1);
-    }
-    return {422, {{"detail", json::array({{{"loc", loc}, {"msg", failure.message}, {"type", "value_error"}}})}}};
+    return {422, {{"detail", fastapi_validation_detail(failure)}}};
   }
   return {default_status(failure.kind), {{"detail", failure.message}, {"error", failure.code_or_kind()}}};
 }

@@ -28,9 +28,11 @@ std::string sse_event(std::string_view name, uint64_t id, std::string_view data)
     throw std::invalid_argument("SSE event name with a line break");
   std::string out;
   out.reserve(name.size() + data.size() + 48);
-  out += "event: ";
-  out += name;
-  out += '\n';
+  if (!name.empty()) {
+    out += "event: ";
+    out += name;
+    out += '\n';
+  }
   if (id != 0) out += "id: " + std::to_string(id) + "\n";
   add_lines(out, "data: ", data);
   out += '\n';

@@ -2,6 +2,8 @@
 // tests (tests/server/wire) cover more cases; these check the answers a client actually gets.
 #include <gtest/gtest.h>
 
+#include <functional>
+
 #include "server_fixture.hpp"
 
 namespace darkroom::server::testing {
@@ -67,6 +69,54 @@ TEST(BadRequests, EachGets4xxNamingTheField) {
       EXPECT_NE(error.at("message").get<std::string>().find(bad.field), std::string::npos) << reply.body;
   }
   // The server is still serving after all of that.
+  EXPECT_EQ(get(server.port(), "/health").status, 200u);
+}
+
+// Every dialect answers a malformed body and a bad field in its own error shape, naming the field in its
+// own words.
+TEST(BadRequests, EachDialectAnswersInItsOwnShape) {
+  TestServer server;
+  using Named = std::function<std::string(const nlohmann::json&)>;  // the field an answer names ("": the whole)
+  struct Case {
+    std::string target, body;
+    unsigned status;
+    Named named;
+    std::string field;
+  };
+  const Named openai = [](const nlohmann::json& j) {
+    const auto& param = j.at("error").at("param");
+    return param.is_null() ? std::string() : param.get<std::string>();
+  };
+  const Named a1111 = [](const nlohmann::json& j) { return j.at("field").get<std::string>(); };
+  const Named fastapi = [](const nlohmann::json& j) {
+    std::string field;
+    for (const auto& part : j.at("detail").at(0).at("loc"))
+      if (part != "body") field += (field.empty() ? "" : ".") + part.get<std::string>();
+    return field;
+  };
+  const Named novelai = [](const nlohmann::json& j) {
+    const auto message = j.at("message").get<std::string>();
+    return message.substr(0, message.find(':'));
+  };
+  const std::vector<Case> cases{
+      {"/v1/images/generations", "{", 400, openai, ""},
+      {"/v1/images/generations", R"({"prompt": "x", "n": 0})", 400, openai, "n"},
+      {"/sdapi/v1/txt2img", R"({"prompt": "x", "steps": 0})", 422, a1111, "steps"},
+      {"/generate/stream", "[1]", 422, fastapi, ""},
+      {"/generate/stream", R"({"prompt": "x", "steps": 0})", 422, fastapi, "steps"},
+      {"/v1/images/generations/stream", R"({"prompt": "x", "size": "big"})", 422, fastapi, "size"},
+      {"/ai/generate-image-stream", R"({"input": "x", "parameters": {"steps": 0}})", 400, novelai, "parameters.steps"},
+      {"/ai/generate-image", R"({"input": "x", "parameters": {"sampler": "k_lms"}})", 400, novelai, "parameters.sampler"},
+      {"/fal/run/me/sd1_tiny", "{", 422, fastapi, ""},
+      {"/fal/run/me/sd1_tiny/stream", R"({"prompt": "x", "num_inference_steps": 0})", 422, fastapi, "num_inference_steps"},
+      {"/fal/queue/me/sd1_tiny", R"({"prompt": "x", "image_size": "huge"})", 422, fastapi, "image_size"},
+  };
+  for (const auto& bad : cases) {
+    SCOPED_TRACE(bad.target + " " + bad.body);
+    const auto reply = request(server.port(), http::verb::post, bad.target, bad.body, {{"Content-Type", "application/json"}});
+    EXPECT_EQ(reply.status, bad.status) << reply.body;
+    EXPECT_EQ(bad.named(reply.json()), bad.field) << reply.body;
+  }
   EXPECT_EQ(get(server.port(), "/health").status, 200u);
 }
 

@@ -94,9 +94,10 @@ boost::asio::awaitable<void> stream_response(Exchange& exchange, std::vector<Str
 }
 
 boost::asio::awaitable<void> stream_response(Exchange& exchange, std::shared_ptr<engine::Job> job, uint64_t after,
-                                             StreamEncoder& encoder,
-                                             std::vector<std::pair<std::string, std::string>> headers) {
-  std::vector<StreamPart> parts{StreamPart{std::move(job), after, &encoder}};
+                                             StreamEncoder& encoder) {
+  std::vector<StreamPart> parts(1);
+  parts[0] = StreamPart{std::move(job), after, &encoder};
+  std::vector<std::pair<std::string, std::string>> headers;
   co_await stream_response(exchange, std::move(parts), std::move(headers));
 }
 

@@ -43,11 +43,11 @@ struct StreamPart {
 // X-Darkroom-Job-Id with the job ids comma-separated, and `headers`), one job after another, each to its
 // terminal event. Every job counts as watched (StreamWatchers) while the response is open, the later ones
 // too. The connection closes after it.
+// No default arguments: a temporary built in a co_await expression is what GCC 12 miscompiles.
 boost::asio::awaitable<void> stream_response(Exchange& exchange, std::vector<StreamPart> parts,
-                                             std::vector<std::pair<std::string, std::string>> headers = {});
-// The common case: one job.
+                                             std::vector<std::pair<std::string, std::string>> headers);
+// The common case: one job, no headers of its own.
 boost::asio::awaitable<void> stream_response(Exchange& exchange, std::shared_ptr<engine::Job> job, uint64_t after,
-                                             StreamEncoder& encoder,
-                                             std::vector<std::pair<std::string, std::string>> headers = {});
+                                             StreamEncoder& encoder);
 
 }  // namespace darkroom::server

@@ -76,8 +76,11 @@ awaitable<void> stream(Exchange& ex, FalState&) {
   const auto job = state.engine.submit(request.job);
   state.watchers.adopt(job, false);
   const auto encoder = fal_stream_encoder(request, image_links(ex, *job, request.output_format));
-  std::vector<std::pair<std::string, std::string>> headers{{"x-fal-request-id", job->id()}};
-  co_await stream_response(ex, job, 0, *encoder, std::move(headers));
+  std::vector<StreamPart> parts(1);
+  parts[0] = StreamPart{job, 0, encoder.get()};
+  std::vector<std::pair<std::string, std::string>> headers;
+  headers.emplace_back("x-fal-request-id", job->id());
+  co_await stream_response(ex, std::move(parts), std::move(headers));
 }
 
 FalQueueUrls queue_urls(const Exchange& ex, const std::string& id) {

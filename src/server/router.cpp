@@ -48,13 +48,7 @@ Router::Match Router::match(Exchange& exchange) const {
   const auto path = split_path(exchange.path());
   const bool upgrade = boost::beast::websocket::is_upgrade(exchange.request);
   Match found;
-  std::string websocket_paths;
   for (const auto& route : routes_) {
-    if (route.websocket) {
-      std::string pattern;
-      for (const auto& segment : route.segments) pattern += "/" + segment;
-      websocket_paths += (websocket_paths.empty() ? "" : ", ") + pattern;
-    }
     std::map<std::string, std::string> params;
     if (route.websocket != upgrade || !match_segments(route.segments, path, params)) continue;
     if (route.method == exchange.request.method()) {
@@ -71,6 +65,13 @@ Router::Match Router::match(Exchange& exchange) const {
                      std::string(exchange.request.method_string()) + " is not allowed on " + where + "; allowed: " + found.allowed,
                      "", "", 0};
   } else if (upgrade) {
+    std::string websocket_paths;
+    for (const auto& route : routes_) {
+      if (!route.websocket) continue;
+      std::string pattern;
+      for (const auto& segment : route.segments) pattern += "/" + segment;
+      websocket_paths += (websocket_paths.empty() ? "" : ", ") + pattern;
+    }
     found.failure = {Failure::Kind::not_found, "WebSocket connections are served on " + websocket_paths, "", "", 0};
   } else {
     found.failure = {Failure::Kind::not_found, "no endpoint " + where + " (see GET /v1/capabilities)", "", "", 0};

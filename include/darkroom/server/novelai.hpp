@@ -28,7 +28,7 @@ struct NovelAiRequest {
 // negative_prompt, v4_prompt / v4_negative_prompt captions (used when input / negative_prompt are absent),
 // stream ("msgpack" or "sse"), ...}}. The dozens of other parameters NovelAI's clients send are accepted
 // and ignored. model: a darkroom model id; NovelAI's own names (nai-diffusion-*, safe-diffusion,
-// furry-diffusion...) mean the default model. action: "generate" only (img2img and infill are refused).
+// furry-diffusion) mean the default model. action: "generate" only (img2img and infill are refused).
 // Throws RequestError naming NovelAI's field ("parameters.width", ...).
 NovelAiRequest parse_novelai_request(const nlohmann::json& body, const RequestDefaults& defaults);
 

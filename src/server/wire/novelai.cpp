@@ -18,7 +18,7 @@ using wire::FieldReader;
 
 // NovelAI's image models: clients hard-code them, and here they mean the server's default model.
 bool novelai_model_name(std::string_view model) {
-  constexpr std::array kPrefixes{"nai-diffusion", "safe-diffusion", "furry-diffusion", "custom"};
+  constexpr std::array kPrefixes{"nai-diffusion", "safe-diffusion", "furry-diffusion"};
   for (const std::string_view prefix : kPrefixes)
     if (model.starts_with(prefix)) return true;
   return false;

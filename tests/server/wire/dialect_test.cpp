@@ -61,6 +61,14 @@ TEST(ErrorShapes, EachDialectWordsTheSameFailure) {
   EXPECT_EQ(openai_error(oom).status, 500u);
   EXPECT_EQ(openai_error(oom).body["error"]["code"], "out_of_memory");
   EXPECT_EQ(a1111_error(oom).body["error"], "out_of_memory");
+
+  // A job past its time limit, as each dialect tells it.
+  const auto timed_out = *job_failure({1, 0, engine::Error{"timeout", "ran past 5 s"}});
+  EXPECT_EQ(native_error(timed_out).body["error"]["code"], "timeout");
+  EXPECT_EQ(openai_error(timed_out).status, 504u);
+  EXPECT_EQ(openai_error(timed_out).body["error"]["code"], "timeout");
+  EXPECT_EQ(a1111_error(timed_out).status, 504u);
+  EXPECT_EQ(a1111_error(timed_out).body["error"], "timeout");
 }
 
 engine::JobRequest job_request() {

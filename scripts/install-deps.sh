@@ -18,6 +18,7 @@ packages=(
   libbenchmark-dev        # benchmarks under bench/
   clang libclang-rt-14-dev   # libFuzzer targets for the parsers that face untrusted input
   python3 python3-httpx   # the DiffuGen client test: its seed's client is Python on httpx
+  chromium fonts-dejavu-core  # the web page's browser tests (headless, driven by puppeteer-core from npm) and screenshots
 )
 # node (18 or newer) and npm for the server tests with real JavaScript clients (tests/server/js). Nodesource's
 # nodejs package bundles npm; Debian's splits it out: ask only for the commands that are missing.
@@ -35,3 +36,5 @@ fi
 # The JavaScript test clients at the versions package-lock.json pins (node_modules is not committed).
 # --omit=optional: nekoai-js's optional canvas would build native code it does not need here.
 npm ci --prefix "$(dirname "$0")/../tests/server/js" --no-audit --no-fund --omit=optional
+# puppeteer-core drives Debian's chromium; it downloads no browser of its own.
+npm ci --prefix "$(dirname "$0")/../tests/web" --no-audit --no-fund

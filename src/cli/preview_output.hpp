@@ -5,7 +5,7 @@
 #include <optional>
 
 #include "darkroom/engine/event.hpp"
-#include "darkroom/image/webp.hpp"
+#include "darkroom/image/image.hpp"
 #include "darkroom/preview/options.hpp"
 
 namespace darkroom::cli {

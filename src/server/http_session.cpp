@@ -18,9 +18,9 @@ constexpr std::string_view kNeedsKey = "this server needs an API key: Authorizat
 
 // "Authorization: Bearer KEY" (OpenAI's SDKs and most clients), "Key KEY" (fal's clients), or ?access_token=KEY
 // (EventSource cannot send headers).
-bool authorized(const Exchange& ex) {
+bool authorized(const Exchange& ex, const Router::Route* route) {
   const auto& key = ex.state.options.api_key;
-  if (key.empty() || ex.path() == "/health") return true;
+  if (key.empty() || ex.path() == "/health" || (route && route->open)) return true;
   const auto header = ex.request[http::field::authorization];
   if (header == "Bearer " + key || header == "Key " + key) return true;
   const auto token = ex.query("access_token");
@@ -44,7 +44,7 @@ awaitable<void> respond(Exchange& ex, const Router& router) {
   if (beast::websocket::is_upgrade(ex.request)) ex.keep_alive = false;  // a refused upgrade ends the connection
   const auto match = router.match(ex);
   if (match.route) ex.errors = match.route->errors;
-  if (!authorized(ex)) {
+  if (!authorized(ex, match.route)) {
     const Failure failure{Failure::Kind::unauthorized, std::string(kNeedsKey), "", "", 0};
     co_await ex.send_failure(failure);
   } else if (ex.state.stopping && ex.path() != "/health") {

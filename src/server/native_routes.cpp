@@ -72,7 +72,7 @@ awaitable<std::shared_ptr<engine::Job>> find_job(Exchange& ex) {
 awaitable<void> post_job(Exchange& ex) {
   const auto body = parse_json_body(ex.request.body());
   auto request = parse_native_request(body, ex.state.defaults, false);
-  const auto job = submit_job(ex.state, std::move(request.job));
+  const auto job = submit_native(ex.state, std::move(request));
   Response response{http::status::accepted, ex.request.version()};
   response.set(http::field::location, "/v1/jobs/" + job->id());
   response.set(http::field::content_type, "application/json");
@@ -84,8 +84,9 @@ awaitable<void> generate(Exchange& ex) {
   const auto body = parse_json_body(ex.request.body());
   auto request = parse_native_request(body, ex.state.defaults, true);
   const auto format = negotiate_stream(ex.request, request.stream);
-  const auto job = submit_job(ex.state, std::move(request.job));
-  ex.state.watchers.adopt(job, request.cancel_on_disconnect);
+  const bool cancel_on_disconnect = request.cancel_on_disconnect;
+  const auto job = submit_native(ex.state, std::move(request));
+  ex.state.watchers.adopt(job, cancel_on_disconnect);
   co_await stream_job(ex, job, 0, format);
 }
 
@@ -167,6 +168,25 @@ awaitable<void> get_image(Exchange& ex) {
   co_await ex.send_bytes(http::status::ok, image::content_type(format), std::move(body));
 }
 
+awaitable<void> get_animation(Exchange& ex) {
+  const auto job = co_await find_job(ex);
+  if (!job) co_return;
+  std::string message;
+  if (!ex.state.animations.recorded(job->id()))
+    message = "job '" + job->id() + "' was not submitted with \"animation\": true";
+  else if (!job->events()->latest(engine::EventType::completed))
+    message = "job '" + job->id() + "' has not completed (state " + std::string(engine::state_name(job->state())) +
+              "): its animation ends on the final image";
+  if (!message.empty()) {
+    const Failure failure{Kind::not_found, message, "", "no_animation", 0};
+    co_await ex.send_failure(failure);
+    co_return;
+  }
+  const auto webp = co_await ex.state.animations.webp(job);
+  std::string body(webp->begin(), webp->end());
+  co_await ex.send_bytes(http::status::ok, "image/webp", std::move(body));
+}
+
 nlohmann::json names(auto values, auto name_of) {
   auto out = nlohmann::json::array();
   for (const auto value : values) out.push_back(name_of(value));
@@ -242,6 +262,7 @@ void add_native_routes(Router& router) {
   router.add(http::verb::get, "/v1/jobs/{id}/events", get_events);
   router.add(http::verb::get, "/v1/jobs/{id}/preview", get_preview);
   router.add(http::verb::get, "/v1/jobs/{id}/images/{n}", get_image);
+  router.add(http::verb::get, "/v1/jobs/{id}/animation", get_animation);
   router.add(http::verb::get, "/v1/capabilities", capabilities);
   router.add(http::verb::get, "/health", health);
   router.add(http::verb::get, "/metrics", metrics);

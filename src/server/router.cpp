@@ -44,6 +44,10 @@ void Router::add_websocket(std::string pattern, Handler handler) {
   routes_.push_back({http::verb::get, split_path(pattern), std::move(handler), native_error, true});
 }
 
+void Router::add_open(http::verb method, std::string pattern, Handler handler) {
+  routes_.push_back({method, split_path(pattern), std::move(handler), native_error, false, true});
+}
+
 Router::Match Router::match(Exchange& exchange) const {
   const auto path = split_path(exchange.path());
   const bool upgrade = boost::beast::websocket::is_upgrade(exchange.request);

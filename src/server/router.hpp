@@ -20,10 +20,12 @@ class Router {
     Handler handler;
     ErrorShape errors;
     bool websocket;
+    bool open = false;  // served without the API key (the page's own files: the page then asks for the key)
   };
 
   void add(http::verb method, std::string pattern, Handler handler, ErrorShape errors = native_error);
   void add_websocket(std::string pattern, Handler handler);
+  void add_open(http::verb method, std::string pattern, Handler handler);
 
   // The route for the exchange's method and path (its {name} segments stored in exchange.params), else
   // nullptr and the failure to answer: not_found, or method_not_allowed (allowed: the methods there are).

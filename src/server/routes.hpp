@@ -11,5 +11,6 @@ void add_a1111_routes(Router& router);      // /sdapi/v1/...
 void add_fal_routes(Router& router);        // /fal/run/{owner}/{app}..., /fal/queue/{owner}/{app}...
 void add_novelai_routes(Router& router);    // /ai/generate-image[-stream]
 void add_diffugen_routes(Router& router);   // /generate[/stable|/flux][/stream], /v1/images/generations/stream
+void add_web_routes(Router& router);        // GET / (the page) and /web/{file}
 
 }  // namespace darkroom::server

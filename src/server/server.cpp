@@ -43,6 +43,7 @@ struct Server::Impl {
     add_fal_routes(router);
     add_novelai_routes(router);
     add_diffugen_routes(router);
+    add_web_routes(router);
   }
 
   asio::awaitable<void> accept_loop() {

@@ -14,6 +14,7 @@
 #include "darkroom/server/request_json.hpp"
 #include "darkroom/server/server.hpp"
 #include "darkroom/server/site_policy.hpp"
+#include "animations.hpp"
 #include "metrics.hpp"
 #include "model_registry.hpp"
 #include "stream_watchers.hpp"
@@ -34,6 +35,7 @@ struct ServerState {
   RequestDefaults defaults;  // default model id and the request limits
   engine::Engine engine;     // any thread
   StreamWatchers watchers;
+  Animations animations;
   Metrics metrics;                     // any thread
   std::atomic<bool> stopping{false};   // set by Server::stop(): streams end, new requests get 503
 

@@ -10,6 +10,12 @@ std::shared_ptr<engine::Job> submit_job(ServerState& state, engine::JobRequest r
   return state.engine.submit(std::move(request));
 }
 
+std::shared_ptr<engine::Job> submit_native(ServerState& state, NativeRequest request) {
+  auto job = submit_job(state, std::move(request.job));
+  if (request.animation) state.animations.record(job);
+  return job;
+}
+
 nlohmann::json submitted_json(const engine::Job& job) {
   const auto status_url = "/v1/jobs/" + job.id();
   return {{"id", job.id()},

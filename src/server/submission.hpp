@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "darkroom/engine/job.hpp"
+#include "darkroom/server/request_json.hpp"
 
 namespace darkroom::server {
 
@@ -14,6 +15,9 @@ struct ServerState;
 // Throws RequestError (400), engine::QueueFull (429) or engine::EngineStopped (503); the HTTP session
 // turns these into responses.
 std::shared_ptr<engine::Job> submit_job(ServerState& state, engine::JobRequest request);
+// submit_job for a native request (HTTP or WebSocket), with what the native request adds: recording the
+// previews for an animation. The caller adopts a streamed job (watchers).
+std::shared_ptr<engine::Job> submit_native(ServerState& state, NativeRequest request);
 
 // POST /v1/jobs' answer: {id, state, position, status_url, events_url, preview_url, cancel_url}.
 nlohmann::json submitted_json(const engine::Job& job);

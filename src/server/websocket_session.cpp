@@ -198,8 +198,9 @@ class Session : public std::enable_shared_from_this<Session>, public ChunkSink {
   // `body`: the native request object (parse_ws_message checked that it is one).
   void submit(const nlohmann::json& body, const nlohmann::json& request_id) {
     auto request = parse_native_request(body, state_.defaults, false);
-    const auto job = submit_job(state_, std::move(request.job));
-    state_.watchers.adopt(job, request.cancel_on_disconnect);
+    const bool cancel_on_disconnect = request.cancel_on_disconnect;
+    const auto job = submit_native(state_, std::move(request));
+    state_.watchers.adopt(job, cancel_on_disconnect);
     nlohmann::json reply{{"type", "submitted"}, {"job_id", job->id()}};
     if (!request_id.is_null()) reply["request_id"] = request_id;
     send_text(reply);

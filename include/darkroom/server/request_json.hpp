@@ -26,6 +26,7 @@ struct NativeRequest {
   engine::JobRequest job;              // job.model is an id (see check_model_id), not a path
   std::optional<StreamFormat> stream;  // the "stream" field; absent: the transport decides (Accept header)
   bool cancel_on_disconnect = false;   // false: a streamed job outlives its client for a grace period
+  bool animation = false;              // keep the previews for GET /v1/jobs/{id}/animation
 };
 
 // Parses a request body. Throws RequestError with field "" and the parser's byte position for malformed

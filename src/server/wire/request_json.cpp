@@ -186,6 +186,7 @@ NativeRequest parse_native_request(const nlohmann::json& body, const RequestDefa
     request.stream = parse_stream(*v);
   }
   if (auto v = in.boolean("cancel_on_disconnect")) request.cancel_on_disconnect = *v;
+  if (auto v = in.boolean("animation")) request.animation = *v;
   job.timeout = parse_timeout_s(in, "timeout_s");
   in.reject_unknown();
   return request;

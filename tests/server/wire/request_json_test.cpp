@@ -38,7 +38,7 @@ TEST(NativeRequest, ReadsEveryField) {
     "spacing": "trailing", "seed": 9007199254740993, "batch": 2, "clip_skip": 2,
     "preview": {"method": "taesd", "source": "noisy", "every_n_steps": 2, "max_size": 256, "format": "webp",
                 "quality": 60, "delivery": "url"},
-    "stream": "msgpack", "cancel_on_disconnect": true})");
+    "stream": "msgpack", "cancel_on_disconnect": true, "animation": true})");
   const auto& g = r.job.generation;
   EXPECT_EQ(r.job.model, "sdxl.safetensors");
   EXPECT_EQ(g.prompt, "a cat");
@@ -64,6 +64,7 @@ TEST(NativeRequest, ReadsEveryField) {
   EXPECT_EQ(p.delivery, preview::Delivery::url);
   EXPECT_EQ(r.stream, StreamFormat::msgpack);
   EXPECT_TRUE(r.cancel_on_disconnect);
+  EXPECT_TRUE(r.animation);
 }
 
 TEST(NativeRequest, ReadsSdxlSizeConditioning) {
@@ -98,6 +99,7 @@ TEST(NativeRequest, LeavesDefaultsForAbsentAndNullFields) {
   EXPECT_FALSE(r.job.generation.spacing);
   EXPECT_FALSE(r.stream);
   EXPECT_FALSE(r.cancel_on_disconnect);
+  EXPECT_FALSE(r.animation);
 }
 
 // The init image stays encoded (the engine's worker decodes it); parsing reads its header only.
@@ -166,6 +168,7 @@ TEST(NativeRequest, NamesTheFieldOfEveryBadInput) {
       {{{"prompt", "x"}, {"stream", "websocket"}}, "stream"},
       {{{"prompt", "x"}, {"stream", true}}, "stream"},
       {{{"prompt", "x"}, {"cancel_on_disconnect", "yes"}}, "cancel_on_disconnect"},
+      {{{"prompt", "x"}, {"animation", 1}}, "animation"},
   };
   for (const auto& c : cases)  // (not a structured binding: clang 14 cannot capture one in a lambda)
     EXPECT_EQ(error_field([&] { parse_native_request(c.first, kDefaults, true); }), c.second) << c.first.dump();

@@ -57,15 +57,21 @@ export function pngInfo(bytes) {
   return info;
 }
 
-// Starts the server; resolves once it printed its port. extraArgs are appended (e.g. ['--workers', '1']).
+// Starts the server on the golden models; resolves once it printed its port. extraArgs are appended (e.g. ['--workers', '1']).
 // One generation thread: test servers share the machine with each other and with builds, and libtorch's
 // OpenMP threads slow down by orders of magnitude when the cores are oversubscribed.
-export async function startServer(extraArgs = []) {
+export function startServer(extraArgs = []) {
+  return startDarkroom(['--models-dir', goldenModelsDir(), '--default-model', 'sd1_tiny',
+    '--vocab', path.join(goldenDir, 'clip', 'bpe_simple_vocab_16e6.txt.gz'), '--heartbeat', '1',
+    '--disconnect-grace', '2', '--job-ttl', '60', '--max-batch', '20', ...extraArgs]);
+}
+
+// `darkroom serve` with exactly these options (and a free port, one generation thread): without
+// --models-dir, on the embedded default model.
+export async function startDarkroom(serveArgs) {
   const bin = process.env.DARKROOM_BIN;
   if (!bin) throw new Error('DARKROOM_BIN is not set: point it at the darkroom executable (ctest sets it)');
-  const args = ['serve', '--models-dir', goldenModelsDir(), '--default-model', 'sd1_tiny',
-    '--vocab', path.join(goldenDir, 'clip', 'bpe_simple_vocab_16e6.txt.gz'), '--port', '0', '--heartbeat', '1',
-    '--disconnect-grace', '2', '--job-ttl', '60', '--max-batch', '20', '--threads', '1', ...extraArgs];
+  const args = ['serve', '--port', '0', '--threads', '1', ...serveArgs];
   const proc = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';

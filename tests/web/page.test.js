@@ -205,6 +205,15 @@ describe('with an API key', () => {
     assert.equal(await page.$eval('#key-dialog', (dialog) => dialog.open), false);
     await page.close();
   });
+
+  test('closing the key dialog says what is missing instead of waiting forever', async () => {
+    const page = await openPage(browser, server.base, { waitReady: false });
+    await page.waitForSelector('#key-dialog[open]');
+    await page.keyboard.press('Escape');
+    await untilState(page, 'error', 10000);
+    assert.match(await text(page, 'message'), /needs an API key/);
+    await page.close();
+  });
 });
 
 // The README's screenshots (docs/images/, written when DARKROOM_SCREENSHOT_DIR is set): the embedded

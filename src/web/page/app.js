@@ -211,17 +211,24 @@ async function cancel() {
 
 function pickHistory(entry) { form.fill(entry.settings); }
 
-// The key dialog: resolves with what the user typed (the first API request that got 401 waits for it).
+// The key dialog: resolves with what the user typed (the first API request that got 401 waits for it);
+// closing it with Escape gives up, with the server's 401 as the error.
 function askForKey(problem) {
   const dialog = $('key-dialog');
   $('key-problem').textContent = problem;
   $('api-key').value = '';
+  dialog.returnValue = '';
   if (!dialog.open) dialog.showModal();
-  return new Promise((resolve) => {
-    $('key-form').addEventListener('submit', (event) => {
+  return new Promise((resolve, reject) => {
+    const submit = (event) => {
       event.preventDefault();
-      dialog.close();
-      resolve($('api-key').value.trim());
+      dialog.close('key');
+    };
+    $('key-form').addEventListener('submit', submit);
+    dialog.addEventListener('close', () => {
+      $('key-form').removeEventListener('submit', submit);
+      if (dialog.returnValue === 'key') resolve($('api-key').value.trim());
+      else reject(new ApiError(401, { code: 'unauthorized', message: 'This server needs an API key: reload the page to enter it.' }));
     }, { once: true });
   });
 }

@@ -17,6 +17,26 @@ std::optional<std::string> model_id(const fs::directory_entry& entry) {
   return std::nullopt;
 }
 
+// The newest modification among the files io::open_model reads for a model: the checkpoint and the
+// NAME.json and NAME.latent2rgb.json beside it, or every file of a diffusers folder and FOLDER.json.
+fs::file_time_type files_changed(const fs::path& model) {
+  auto newest = fs::file_time_type::min();
+  const auto consider = [&](const fs::path& file) {
+    std::error_code ec;
+    const auto time = fs::last_write_time(file, ec);
+    if (!ec && time > newest) newest = time;
+  };
+  consider(model);
+  std::error_code ec;
+  if (fs::is_directory(model, ec)) {
+    for (const auto& entry : fs::recursive_directory_iterator(model, ec)) consider(entry.path());
+    consider(fs::path(model.string() + ".json"));
+  } else {
+    for (const auto* extension : {".json", ".latent2rgb.json"}) consider(fs::path(model).replace_extension(extension));
+  }
+  return newest;
+}
+
 }  // namespace
 
 ModelRegistry::ModelRegistry(std::vector<fs::path> dirs) : dirs_(std::move(dirs)) {}
@@ -42,9 +62,11 @@ std::optional<fs::path> ModelRegistry::path_of(const std::string& id) const {
 ModelDescription ModelRegistry::describe(const std::string& id) const {
   const auto path = path_of(id);
   if (!path) throw std::out_of_range("unknown model '" + id + "'");
+  const auto changed = files_changed(*path);
   {
     std::lock_guard lock(mutex_);
-    if (auto it = descriptions_.find(*path); it != descriptions_.end()) return it->second;
+    if (auto it = descriptions_.find(*path); it != descriptions_.end() && it->second.files_changed == changed)
+      return it->second.description;
   }
   const auto source = io::open_model(*path);
   ModelDescription description;
@@ -56,7 +78,8 @@ ModelDescription ModelRegistry::describe(const std::string& id) const {
   description.defaults = pipeline::model_defaults(source);
   description.latent2rgb_table = source.latent2rgb_table;
   std::lock_guard lock(mutex_);
-  return descriptions_.emplace(*path, description).first->second;
+  descriptions_[*path] = {changed, description};
+  return description;
 }
 
 }  // namespace darkroom::server

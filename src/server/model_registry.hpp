@@ -37,14 +37,19 @@ class ModelRegistry {
   // models added while the server runs appear. The first directory wins when two hold the same id.
   std::vector<ModelEntry> list() const;
   std::optional<std::filesystem::path> path_of(const std::string& id) const;
-  // Cached per id. Throws io::ModelFileError when the files cannot be read, std::out_of_range for an
-  // unknown id.
+  // Read once per model and kept while its files stay as they were: a checkpoint (or its config beside
+  // it) replaced while the server runs is read again. Throws io::ModelFileError when the files cannot be
+  // read, std::out_of_range for an unknown id.
   ModelDescription describe(const std::string& id) const;
 
  private:
+  struct Described {
+    std::filesystem::file_time_type files_changed;  // the newest modification among the model's files
+    ModelDescription description;
+  };
   std::vector<std::filesystem::path> dirs_;
   mutable std::mutex mutex_;
-  mutable std::map<std::filesystem::path, ModelDescription> descriptions_;
+  mutable std::map<std::filesystem::path, Described> descriptions_;
 };
 
 }  // namespace darkroom::server

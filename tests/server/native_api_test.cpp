@@ -2,6 +2,10 @@
 // cancel, queue limits, auth, CORS, metrics and shutdown, against a real server and the tiny model.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <thread>
@@ -10,6 +14,7 @@
 #include "darkroom/server/msgpack_frame.hpp"
 #include "darkroom/server/sse.hpp"
 #include "server_fixture.hpp"
+#include "support/golden.hpp"
 #include "support/wait.hpp"
 
 namespace darkroom::server::testing {
@@ -61,6 +66,34 @@ TEST(NativeApi, HealthAndCapabilities) {
   const auto openai = get(server.port(), "/v1/models").json();
   EXPECT_EQ(openai.at("object"), "list");
   EXPECT_EQ(openai.at("data").size(), 3u);
+}
+
+// A model's description (family, defaults, limits) is read once and kept while its files stay as they
+// were: a config edited while the server runs is read again, and requests get what it now says.
+TEST(NativeApi, AModelConfigEditedWhileServingIsReadAgain) {
+  namespace fs = std::filesystem;
+  const auto dir = fs::temp_directory_path() / ("darkroom-edited-model-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  fs::create_symlink(fs::canonical(golden::checkpoint("sd1_tiny")), dir / "sd1_tiny.safetensors");
+  const auto config = dir / "sd1_tiny.json";
+  const auto write_config = [&](const std::string& extra) {
+    std::ofstream(config) << R"({"format": "darkroom.model", "version": 1, "text_encoder": {"heads": 4}, "unet": {"heads": 8})"
+                          << extra << "}";
+  };
+  write_config("");
+  auto options = tiny_server_options();
+  options.models_dirs = {dir};
+  {
+    TestServer server(options);
+    const auto defaults = [&] { return get(server.port(), "/v1/capabilities").json().at("models").at(0).at("defaults"); };
+    EXPECT_EQ(defaults().at("cfg"), 7.5);
+    write_config(R"(, "guidance_scale": 3, "image_size": 64)");
+    // Later than the first version even on a file system with a coarse clock.
+    fs::last_write_time(config, fs::last_write_time(config) + std::chrono::seconds(5));
+    EXPECT_EQ(defaults().at("cfg"), 3.0);
+    EXPECT_EQ(defaults().at("width"), 64);
+  }
+  fs::remove_all(dir);
 }
 
 TEST(NativeApi, SubmitWatchOverSseAndFetchTheResult) {

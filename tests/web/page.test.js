@@ -80,8 +80,13 @@ describe('on the golden tiny model', () => {
     assert.equal(webp.toString('latin1', 8, 12), 'WEBP');
     assert.ok(webp.includes('ANIM'), 'an animated WebP');
     assert.equal(await page.$$eval(`${byTestId('history')} li`, (items) => items.length), 1);
-    // Only the page's files and the public API were requested.
-    for (const url of page.requested.filter((url) => !url.startsWith('data:'))) assert.match(new URL(url).pathname, /^\/($|web\/|v1\/)/, url);
+    // Only the page's files and the public API were requested, and the job cost the server what any
+    // streaming client costs: one submission, one event stream, the image and the animation; no polling.
+    const paths = page.requested.filter((url) => !url.startsWith('data:')).map((url) => new URL(url).pathname);
+    for (const path of paths) assert.match(path, /^\/($|web\/|v1\/)/, path);
+    const jobPaths = paths.filter((path) => path.startsWith('/v1/jobs/')).map((path) => path.replace(/^\/v1\/jobs\/[^/]+/, ''));
+    assert.deepEqual([...new Set(jobPaths)].sort(), ['/animation', '/events', '/images/0']);
+    assert.equal(jobPaths.filter((path) => path === '/events').length, 1);
     assert.deepEqual(page.problems, []);
 
     // Use these settings again: the same seed, and the seed can be reused.

@@ -149,6 +149,11 @@ describe('on the golden tiny model', () => {
     assert.equal(await page.$eval(byTestId('steps'), (node) => node.getAttribute('aria-invalid')), 'true');
     assert.match(await text(page, 'message'), /steps/);
     assert.equal(await page.$eval(byTestId('generate'), (b) => b.disabled), false);
+    // A seed JavaScript cannot hold exactly is refused by the page, not silently rounded to another seed.
+    await fill(page, { steps: 4, seed: '1152921504606846977' });
+    await page.click(byTestId('generate'));
+    await until(async () => (await page.$eval('.field-error[data-for="seed"]', (node) => node.textContent)).includes('seed'),
+      async () => text(page, 'status'));
     await page.close();
   });
 

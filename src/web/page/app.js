@@ -177,7 +177,14 @@ async function generate() {
   if ($('generate').disabled) return;
   form.clearErrors();
   showMessage('');
-  const request = form.request();
+  let request;
+  try {
+    request = form.request();
+  } catch (error) {
+    setStatus('error', 'error');
+    if (!form.showFieldError(error.field, error.message)) showMessage(error.message);
+    return;
+  }
   setBusy(true);
   setStatus('submitting', 'submitting');
   let submitted;

@@ -80,7 +80,12 @@ export class RequestForm {
       preview: { method },
     };
     if ($('negative').value) request.negative_prompt = $('negative').value;
-    if (!$('seed-random').checked && number('seed') !== undefined) request.seed = number('seed');
+    if (!$('seed-random').checked && number('seed') !== undefined) {
+      // Past 2^53 a JavaScript number is no longer the integer typed: sent as it is, it would be another seed.
+      if (!Number.isSafeInteger(number('seed')))
+        throw Object.assign(new Error(`seed: this page sends whole numbers up to ${Number.MAX_SAFE_INTEGER}, got ${$('seed').value}`), { field: 'seed' });
+      request.seed = number('seed');
+    }
     if (method !== 'none') {
       request.preview.max_size = 512;
       const stride = number('preview-stride');

@@ -1,7 +1,10 @@
 // Engine speed on a full-size SD1.5- or SDXL-architecture model (random weights): UNet step with CFG,
 // text encoders, VAE decode, peak memory, and achieved GFLOP/s against this machine's measured fp32
 // matmul rate. Usage: darkroom_engine_bench [--arch sd15|sdxl] [--model-dir DIR] [--threads N]
-// [--sizes 256,512] [--cuda]   (defaults: sd15 at 256,512; sdxl at 512,1024)
+// [--sizes 256,512] [--whole SIDE] [--cuda]   (defaults: sd15 at 256,512; sdxl at 512,1024)
+// --whole SIDE: instead of the per-component table, one whole generation as a user runs it (20 steps of
+// euler with CFG at SIDE x SIDE, then the decode) with its time and the process's peak RSS, the number a
+// user feels; run it in a process of its own so the peak is that generation's (and the load's).
 #include <ATen/Parallel.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -66,6 +69,7 @@ int main(int argc, char** argv) {
   std::string vocab = std::string(DARKROOM_GOLDEN_DIR) + "/clip/bpe_simple_vocab_16e6.txt.gz";
   int threads = 2;
   std::vector<int> sizes;
+  int whole = 0;
   bool cuda = false;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
@@ -73,9 +77,11 @@ int main(int argc, char** argv) {
     else if (arg == "--model-dir" && i + 1 < argc) model_dir = argv[++i];
     else if (arg == "--threads" && i + 1 < argc) threads = std::stoi(argv[++i]);
     else if (arg == "--sizes" && i + 1 < argc) sizes = darkroom::bench::parse_int_list(argv[++i]);
+    else if (arg == "--whole" && i + 1 < argc) whole = std::stoi(argv[++i]);
     else if (arg == "--cuda") cuda = true;
     else {
-      std::cerr << "usage: " << argv[0] << " [--arch sd15|sdxl] [--model-dir DIR] [--threads N] [--sizes 256,512] [--cuda]\n";
+      std::cerr << "usage: " << argv[0]
+                << " [--arch sd15|sdxl] [--model-dir DIR] [--threads N] [--sizes 256,512] [--whole SIDE] [--cuda]\n";
       return 2;
     }
   }
@@ -110,6 +116,24 @@ int main(int argc, char** argv) {
   const double text_s = best_of(3, device, [&] { (void)model->encode_prompt("a photograph of an astronaut riding a horse"); });
   std::printf("text encoder%s (1 x 77 tokens): %.3f s\n", xl ? "s" : "", text_s);
   std::printf("RSS after loading: %.2f GiB (peak while loading %.2f GiB)\n", current_rss_gib(), peak_rss_gib());
+
+  if (whole > 0) {
+    darkroom::pipeline::GenerationRequest request;
+    request.prompt = "a photograph of an astronaut riding a horse";
+    request.negative_prompt = "";
+    request.width = request.height = whole;
+    request.steps = 20;
+    request.cfg = 7.5;
+    request.seed = 1;
+    const auto start = Clock::now();
+    const auto result = model->generate(request);
+    if (device.is_cuda()) torch::cuda::synchronize();
+    const double total_s = std::chrono::duration<double>(Clock::now() - start).count();
+    std::printf("\n| whole generation | total | prompt | 20 steps | decode | peak RSS (process) |\n|---|---|---|---|---|---|\n");
+    std::printf("| %dx%d, euler, CFG | %.1f s | %.2f s | %.1f s | %.1f s | %.2f GiB |\n", whole, whole, total_s,
+                result.timings.encode_prompt_s, result.timings.denoise_s, result.timings.decode_s, peak_rss_gib());
+    return 0;
+  }
 
   const auto& unet_config = model->source().unet_config;
   std::printf("UNet forward at batch 1, counted from its config: %.0f GFLOP at a 32x32 latent, %.0f at 64x64, %.0f at 128x128\n",

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Configures and builds darkroom into build/ (DARKROOM_BUILD_DIR): the targets named (e.g. darkroom), or
-# everything (tests and benchmarks too) when none is. Release by default: no debug info, which roughly
-# halves the compile time of the libtorch-heavy files; CMAKE_BUILD_TYPE=RelWithDebInfo for a debugger.
+# everything (tests and benchmarks too) when none is. Release by default: no debug info, which a user does
+# not need and which makes the libtorch-heavy files slower to compile; CMAKE_BUILD_TYPE=RelWithDebInfo for
+# a debugger.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build_dir=${DARKROOM_BUILD_DIR:-build}

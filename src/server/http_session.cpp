@@ -17,10 +17,10 @@ constexpr auto kIdleTimeout = std::chrono::seconds(60);  // between requests, an
 constexpr std::string_view kNeedsKey = "this server needs an API key: Authorization: Bearer KEY (or ?access_token=KEY)";
 
 // "Authorization: Bearer KEY" (OpenAI's SDKs and most clients), "Key KEY" (fal's clients), or ?access_token=KEY
-// (EventSource cannot send headers).
+// (EventSource cannot send headers). Open routes (/health, the web page) need none.
 bool authorized(const Exchange& ex, const Router::Route* route) {
   const auto& key = ex.state.options.api_key;
-  if (key.empty() || ex.path() == "/health" || (route && route->open)) return true;
+  if (key.empty() || (route && route->open)) return true;
   const auto header = ex.request[http::field::authorization];
   if (header == "Bearer " + key || header == "Key " + key) return true;
   const auto token = ex.query("access_token");

@@ -264,7 +264,7 @@ void add_native_routes(Router& router) {
   router.add(http::verb::get, "/v1/jobs/{id}/images/{n}", get_image);
   router.add(http::verb::get, "/v1/jobs/{id}/animation", get_animation);
   router.add(http::verb::get, "/v1/capabilities", capabilities);
-  router.add(http::verb::get, "/health", health);
+  router.add_open(http::verb::get, "/health", health);
   router.add(http::verb::get, "/metrics", metrics);
 }
 

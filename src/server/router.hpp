@@ -20,7 +20,7 @@ class Router {
     Handler handler;
     ErrorShape errors;
     bool websocket;
-    bool open = false;  // served without the API key (the page's own files: the page then asks for the key)
+    bool open = false;  // served without the API key (/health; the page's files: the page then asks for the key)
   };
 
   void add(http::verb method, std::string pattern, Handler handler, ErrorShape errors = native_error);
